@@ -1,0 +1,196 @@
+"""Execute a plan safely.
+
+Per endpoint, actions run one at a time in phase order (endpoint, deployments at 0 % traffic
+waited on until healthy, traffic, monitors, deletions); endpoints run in parallel up to the
+configured concurrency. A failure stops the rest of *that* endpoint's actions (so a failed
+deployment never receives traffic and nothing is deleted behind it) while other endpoints go on.
+"""
+
+from __future__ import annotations
+
+import copy
+import io
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from gitops.desired import TAG_REVISION, TAG_SPEC_HASH, DesiredState
+from gitops.plan import Action, Plan, ownership_tags
+from gitops.targets.base import ActualState, Target
+
+
+@dataclass
+class ActionResult:
+    action: Action
+    status: str  # ok | failed | skipped
+    message: str = ""
+    seconds: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "kind": self.action.kind,
+            "resource": self.action.resource,
+            "status": self.status,
+            "message": self.message,
+            "seconds": round(self.seconds, 3),
+        }
+
+
+def git_revision(path: Path) -> str:
+    try:
+        out = subprocess.run(
+            ["git", "-C", str(path), "rev-parse", "--short=12", "HEAD"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=False,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+    rev = out.stdout.strip()
+    if not rev:
+        return "unknown"
+    dirty = subprocess.run(
+        ["git", "-C", str(path), "status", "--porcelain", "--", "."],
+        capture_output=True,
+        text=True,
+        timeout=10,
+        check=False,
+    )
+    return rev + ("-dirty" if dirty.stdout.strip() else "")
+
+
+class _Discard(io.TextIOBase):
+    def write(self, s: str) -> int:
+        return len(s)
+
+
+@contextmanager
+def sdk_stdout_silenced() -> Iterator[None]:
+    """azure-ai-ml's pollers print progress dots to stdout from worker threads; keep stdout clean
+    for `--output json` by swallowing them while the SDK runs."""
+    saved = sys.stdout
+    sys.stdout = _Discard()
+    try:
+        yield
+    finally:
+        sys.stdout = saved
+
+
+class Executor:
+    def __init__(
+        self,
+        plan: Plan,
+        desired: DesiredState,
+        actual: ActualState,
+        target: Target,
+        revision: str,
+        on_event: Callable[[str, Action, ActionResult | None], None] | None = None,
+    ):
+        self.plan = plan
+        self.desired = desired
+        self.actual = actual
+        self.target = target
+        self.revision = revision
+        self.on_event = on_event or (lambda *_: None)
+        self.settings = desired.manifest.apply
+        self._lock = threading.Lock()
+        self.results: list[ActionResult] = []
+
+    def _tags(self, user: dict[str, str] | None, spec: str | None = None) -> dict[str, str]:
+        tags = {**(user or {}), **ownership_tags(self.desired), TAG_REVISION: self.revision}
+        if spec:
+            tags[TAG_SPEC_HASH] = spec
+        return tags
+
+    def run(self) -> list[ActionResult]:
+        groups: dict[str, list[Action]] = {}
+        for i, a in enumerate(self.plan.actions):
+            groups.setdefault(a.endpoint or f"\0{i}", []).append(a)
+        for acts in groups.values():
+            acts.sort(key=lambda a: a.phase)
+        workers = max(1, min(self.settings.concurrency, len(groups)))
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="mlops-apply") as pool:
+            list(pool.map(self._run_group, groups.values()))
+        order = {id(a): i for i, a in enumerate(self.plan.actions)}
+        self.results.sort(key=lambda r: order[id(r.action)])
+        return self.results
+
+    def _record(self, result: ActionResult) -> None:
+        with self._lock:
+            self.results.append(result)
+        self.on_event("done", result.action, result)
+
+    def _run_group(self, actions: list[Action]) -> None:
+        failed_deployments: list[str] = []
+        stop_reason = ""
+        for action in actions:
+            if not stop_reason and failed_deployments and action.phase >= 3:
+                stop_reason = (
+                    f"skipped: deployment {', '.join(failed_deployments)} failed, traffic left unchanged"
+                )
+            if stop_reason:
+                self._record(ActionResult(action, "skipped", stop_reason))
+                continue
+            self.on_event("start", action, None)
+            started = time.monotonic()
+            try:
+                self._execute(action)
+            except Exception as exc:  # noqa: BLE001 - a failed action is reported and isolates its endpoint only
+                text = str(exc).strip()
+                msg = text.splitlines()[0] if text else type(exc).__name__
+                self._record(ActionResult(action, "failed", msg, time.monotonic() - started))
+                if action.phase == 2:
+                    # Sibling deployments still roll out; traffic and deletions for this endpoint wait.
+                    failed_deployments.append(action.name or action.resource)
+                else:
+                    stop_reason = f"skipped: {action.kind} {action.resource} failed"
+                continue
+            self._record(ActionResult(action, "ok", "", time.monotonic() - started))
+
+    def _execute(self, action: Action) -> None:
+        kind = action.kind
+        d = self.desired
+        t = self.target
+        if kind in ("create_endpoint", "update_endpoint"):
+            want = d.endpoints[action.name or ""]
+            entity = copy.deepcopy(want.entity)
+            entity.tags = self._tags(want.entity.tags)
+            have = self.actual.endpoints.get(want.name)
+            # Traffic changes only in the traffic phase, after new deployments are healthy.
+            entity.traffic = dict(have.traffic) if have else {}
+            entity.mirror_traffic = dict(have.mirror_traffic) if have else {}
+            t.create_or_update_endpoint(entity)
+        elif kind in ("create_deployment", "update_deployment", "replace_deployment"):
+            ep = d.endpoints[action.endpoint or ""]
+            want_dep = ep.deployments[action.name or ""]
+            entity = copy.deepcopy(want_dep.entity)
+            entity.tags = self._tags(want_dep.entity.tags, want_dep.spec_hash)
+            if kind == "replace_deployment":
+                t.delete_deployment(ep.name, want_dep.name)
+            t.create_or_update_deployment(entity, self.settings.deployment_timeout_minutes * 60.0)
+        elif kind in ("set_traffic", "set_mirror"):
+            ep = d.endpoints[action.name or ""]
+            traffic = {k.lower(): v for k, v in ep.traffic.items() if v}
+            mirror = {k.lower(): v for k, v in ep.mirror_traffic.items() if v}
+            t.set_traffic(ep.name, traffic, mirror)
+        elif kind in ("create_monitor", "update_monitor", "enable_monitor"):
+            mon = d.monitors[action.name or ""]
+            entity = copy.deepcopy(mon.entity)
+            entity.tags = self._tags(mon.entity.tags, mon.spec_hash)
+            t.create_or_update_monitor(entity)
+        elif kind == "delete_monitor":
+            t.delete_monitor(action.name or "")
+        elif kind == "delete_deployment":
+            t.delete_deployment(action.endpoint or "", action.name or "")
+        elif kind == "delete_endpoint":
+            t.delete_endpoint(action.name or "")
+        else:
+            raise NotImplementedError(f"action kind {kind!r} is not implemented")

@@ -1,0 +1,61 @@
+"""The `mlops` command.
+
+Subcommands come from modules listed in ``SUBCOMMAND_MODULES``; each exposes
+``register(subparsers)`` that adds its parsers and sets ``func`` (``args -> exit code``).
+To add a command, write such a module and list it here. Modules that are not present yet are
+skipped, so the list may name commands other teams are still building. ``register`` must be
+cheap: import heavy libraries inside the command function, not at module level.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from gitops.errors import GitopsError, InputErrors
+
+SUBCOMMAND_MODULES: tuple[str, ...] = (
+    "gitops.commands",  # validate, plan, apply, status
+    "mlplatform.cli",  # render (platform team)
+    "gitops.demo",  # demo
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="mlops", description="GitOps for Azure ML online endpoints")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    subparsers.required = True
+    for name in SUBCOMMAND_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name is not None and name.startswith(exc.name):
+                continue
+            raise
+        module.register(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        code: int = args.func(args)
+    except InputErrors as exc:
+        for d in exc.diagnostics:
+            print(str(d), file=sys.stderr)
+        print(f"{len(exc.diagnostics)} error(s); nothing was changed.", file=sys.stderr)
+        return 1
+    except GitopsError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("interrupted; re-run the same command to converge", file=sys.stderr)
+        return 1
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

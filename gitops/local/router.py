@@ -1,0 +1,370 @@
+"""The per-endpoint HTTP router: the local stand-in for an online endpoint's scoring URI.
+
+Run as its own process (``python -m gitops.local.router --db ... --endpoint ... --port ...``). It
+reads the endpoint's configuration from the state database at start and again on SIGHUP; the
+engine bumps ``generation`` and waits until ``GET /-/local/health`` reports it, so a change is live
+when the engine returns.
+
+Behaviour copied from Azure managed online endpoints:
+- ``POST /score`` is routed by the live traffic split; the ``azureml-model-deployment`` request
+  header targets one deployment (any provisioned deployment, including ones with 0 % traffic).
+- Mirror traffic: the given percentage of split-routed requests is copied to the mirror deployment
+  in the background and its answer discarded (header-targeted requests are not mirrored).
+- ``auth_mode: key`` / ``aml_token``: ``Authorization: Bearer ...`` is required, else 401.
+- No deployment with traffic: 404. The model answering non-200: 424 with the model's body and the
+  ``ms-azureml-model-error-statuscode`` / ``-reason`` headers. Request timeout: 408. The model
+  process unreachable: 502.
+- Every answer names the deployment in the ``azureml-model-deployment`` response header.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import random
+import signal
+import sys
+import threading
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+from gitops.local.auth import check_authorization
+from gitops.local.datacollect import CollectorWriter, decode_payload
+from gitops.local.state import SUCCEEDED, StateStore
+
+NO_DEPLOYMENT_MESSAGE = (
+    "No valid deployments to route to. Please check that the endpoint has at least one deployment "
+    "with positive weight values or use a deployment specific header to route."
+)
+MIRROR_MAX_PENDING = 16
+# Headers of the inference server's answer that are passed on to the caller.
+PASS_HEADERS = ("content-type", "x-ms-run-fn-exec-ms", "x-ms-run-function-failed", "x-ms-server-version")
+
+
+@dataclass(frozen=True)
+class Target:
+    name: str
+    port: int
+    timeout_s: float
+    collections: tuple[str, ...] = ()
+    sampling_rate: float = 1.0
+
+
+@dataclass(frozen=True)
+class RouterConfig:
+    endpoint: str
+    generation: int
+    auth_mode: str
+    keys: tuple[str, str]
+    token_secret: str
+    targets: dict[str, Target]
+    # Cumulative weights for the live split: [(upper bound, target name)], total = last bound.
+    split: tuple[tuple[int, str], ...]
+    mirror: tuple[tuple[str, int], ...]
+    declared_traffic: dict[str, int] = field(default_factory=dict)
+
+    def pick(self, rnd: float) -> Target | None:
+        if not self.split:
+            return None
+        x = rnd * self.split[-1][0]
+        for bound, name in self.split:
+            if x < bound:
+                return self.targets[name]
+        return self.targets[self.split[-1][1]]
+
+
+def load_config(store: StateStore, endpoint: str) -> RouterConfig:
+    ep = store.endpoint(endpoint)
+    if ep is None:
+        raise LookupError(f"endpoint {endpoint} is not in the state database {store.path}")
+    keys = store.keys(endpoint)
+    targets: dict[str, Target] = {}
+    for d in store.deployments(endpoint):
+        if d.status != SUCCEEDED or d.port is None:
+            continue
+        dc = d.spec.get("data_collection") or {}
+        targets[d.name] = Target(
+            name=d.name,
+            port=int(d.port),
+            timeout_s=int(d.spec.get("request_timeout_ms", 5000)) / 1000.0,
+            collections=tuple(dc.get("collections", ())),
+            sampling_rate=float(dc.get("sampling_rate", 1.0)),
+        )
+    split: list[tuple[int, str]] = []
+    total = 0
+    for name, weight in sorted(ep.traffic.items()):
+        # A deployment that is not serving never receives split traffic.
+        if weight > 0 and name in targets:
+            total += weight
+            split.append((total, name))
+    mirror = tuple((n, int(p)) for n, p in sorted(ep.mirror.items()) if p > 0 and n in targets)
+    return RouterConfig(
+        endpoint=endpoint,
+        generation=ep.generation,
+        auth_mode=ep.auth_mode,
+        keys=(keys.primary_key, keys.secondary_key) if keys else ("", ""),
+        token_secret=keys.token_secret if keys else "",
+        targets=targets,
+        split=tuple(split),
+        mirror=mirror,
+        declared_traffic=dict(ep.traffic),
+    )
+
+
+class Counters:
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.data: dict[str, dict[str, int]] = {}
+
+    def add(self, deployment: str, kind: str, n: int = 1) -> None:
+        with self._lock:
+            per = self.data.setdefault(deployment, {})
+            per[kind] = per.get(kind, 0) + n
+
+    def snapshot(self) -> dict[str, dict[str, int]]:
+        with self._lock:
+            return {k: dict(v) for k, v in self.data.items()}
+
+
+class RouterServer(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    request_queue_size = 128
+
+    def __init__(self, port: int, store: StateStore, endpoint: str, data_root: Path) -> None:
+        self.store = store
+        self.endpoint = endpoint
+        self.config = load_config(store, endpoint)
+        self.counters = Counters()
+        self.collector = CollectorWriter(data_root)
+        self.mirror_pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="mirror")
+        self.mirror_slots = threading.BoundedSemaphore(MIRROR_MAX_PENDING)
+        self.reload_requested = threading.Event()
+        super().__init__(("127.0.0.1", port), RouterHandler)
+
+    def reload(self) -> None:
+        try:
+            self.config = load_config(self.store, self.endpoint)
+        except Exception as exc:  # noqa: BLE001 - keep serving the previous config, but say why
+            print(
+                f"router {self.endpoint}: reload failed, keeping generation {self.config.generation}: {exc}",
+                file=sys.stderr,
+                flush=True,
+            )
+
+    def send_mirror(self, target: Target, body: bytes, headers: dict[str, str]) -> None:
+        if not self.mirror_slots.acquire(blocking=False):
+            self.counters.add(target.name, "mirror_dropped")
+            return
+        self.mirror_pool.submit(self._mirror, target, body, headers)
+
+    def _mirror(self, target: Target, body: bytes, headers: dict[str, str]) -> None:
+        try:
+            status, _, _ = forward(target, body, headers)
+            self.counters.add(target.name, "mirror" if status == 200 else "mirror_errors")
+        except (OSError, http.client.HTTPException):
+            self.counters.add(target.name, "mirror_errors")
+        finally:
+            self.mirror_slots.release()
+
+
+def forward(target: Target, body: bytes, headers: dict[str, str]) -> tuple[int, list[tuple[str, str]], bytes]:
+    conn = http.client.HTTPConnection("127.0.0.1", target.port, timeout=target.timeout_s)
+    try:
+        conn.request("POST", "/score", body=body, headers=headers)
+        resp = conn.getresponse()
+        data = resp.read()
+        return resp.status, resp.getheaders(), data
+    finally:
+        conn.close()
+
+
+class RouterHandler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "mlops-local-router"
+    disable_nagle_algorithm = True
+    server: RouterServer
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - signature of the base class
+        # Per-request logging would dominate the router's own latency; errors are printed explicitly.
+        return
+
+    def _reply(self, status: int, body: bytes, headers: list[tuple[str, str]]) -> None:
+        lines = [f"HTTP/1.1 {status} {http.client.responses.get(status, '')}"]
+        lines += [f"{k}: {v}" for k, v in headers]
+        lines.append(f"Content-Length: {len(body)}")
+        if self.close_connection:
+            lines.append("Connection: close")
+        # One write for head and body avoids a Nagle/delayed-ACK stall on the client.
+        self.wfile.write(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body)
+
+    def _json(self, status: int, obj: Any, extra: list[tuple[str, str]] | None = None) -> None:
+        self._reply(status, json.dumps(obj).encode(), [("Content-Type", "application/json"), *(extra or [])])
+
+    def do_GET(self) -> None:
+        cfg = self.server.config
+        if self.path == "/-/local/health":
+            self._json(200, {"endpoint": cfg.endpoint, "generation": cfg.generation, "pid": os.getpid()})
+        elif self.path == "/-/local/stats":
+            self._json(200, {"generation": cfg.generation, "counters": self.server.counters.snapshot()})
+        elif self.path == "/":
+            self._json(200, {"endpoint": cfg.endpoint, "scoring_path": "/score"})
+        else:
+            self._json(404, {"message": f"route {self.path} not found"})
+
+    def do_POST(self) -> None:
+        cfg = self.server.config
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
+        if self.path.split("?", 1)[0] != "/score":
+            self._json(404, {"message": f"route {self.path} not found"})
+            return
+        if not check_authorization(
+            self.headers.get("Authorization"), cfg.auth_mode, cfg.endpoint, cfg.keys, cfg.token_secret
+        ):
+            self._json(
+                401,
+                {"message": "Unauthorized: a valid key or token is required (Authorization: Bearer <key>)"},
+            )
+            return
+        request_id = str(uuid.uuid4())
+        ids = [("x-request-id", request_id)]
+        client_id = self.headers.get("x-ms-client-request-id")
+        if client_id:
+            ids.append(("x-ms-client-request-id", client_id))
+        wanted = self.headers.get("azureml-model-deployment")
+        if wanted:
+            target = cfg.targets.get(wanted)
+            if target is None:
+                self._json(
+                    404,
+                    {"message": f"Deployment {wanted} not found or not ready on endpoint {cfg.endpoint}."},
+                    ids,
+                )
+                return
+        else:
+            target = cfg.pick(random.random())
+            if target is None:
+                self._json(404, {"message": NO_DEPLOYMENT_MESSAGE}, ids)
+                return
+        ctype = self.headers.get("Content-Type") or "application/json"
+        up_headers = {"Content-Type": ctype, "x-request-id": request_id, "x-ms-request-id": request_id}
+        if not wanted:
+            for name, pct in cfg.mirror:
+                if random.random() * 100 < pct:
+                    self.server.send_mirror(cfg.targets[name], body, up_headers)
+        collect = bool(target.collections) and (
+            target.sampling_rate >= 1.0 or random.random() < target.sampling_rate
+        )
+        if collect and "model_inputs" in target.collections:
+            self.server.collector.collect(
+                cfg.endpoint, target.name, "model_inputs", request_id, decode_payload(body, ctype), ctype
+            )
+        if collect and "request" in target.collections:
+            self.server.collector.collect(
+                cfg.endpoint, target.name, "request", request_id, decode_payload(body, ctype), ctype
+            )
+        dep_header = ("azureml-model-deployment", target.name)
+        try:
+            status, headers, data = forward(target, body, up_headers)
+        except TimeoutError:
+            self.server.counters.add(target.name, "timeouts")
+            self._json(
+                408,
+                {
+                    "message": f"Request timed out after {target.timeout_s * 1000:.0f} ms (request_settings.request_timeout_ms)."
+                },
+                [dep_header, *ids],
+            )
+            return
+        except (OSError, http.client.HTTPException) as exc:
+            self.server.counters.add(target.name, "unreachable")
+            self._json(
+                502, {"message": f"Deployment {target.name} is unreachable: {exc}"}, [dep_header, *ids]
+            )
+            return
+        passed = [(k, v) for k, v in headers if k.lower() in PASS_HEADERS]
+        if status == 200:
+            self.server.counters.add(target.name, "live")
+            if collect and ("model_outputs" in target.collections or "response" in target.collections):
+                resp_type = next((v for k, v in headers if k.lower() == "content-type"), "application/json")
+                out = decode_payload(data, resp_type)
+                for coll in ("model_outputs", "response"):
+                    if coll in target.collections:
+                        self.server.collector.collect(
+                            cfg.endpoint, target.name, coll, request_id, out, resp_type
+                        )
+            self._reply(200, data, [*passed, dep_header, *ids])
+            return
+        self.server.counters.add(target.name, "model_errors")
+        reason = http.client.responses.get(status, "model error")
+        self._reply(
+            424,
+            data,
+            [
+                *passed,
+                dep_header,
+                *ids,
+                ("ms-azureml-model-error-statuscode", str(status)),
+                ("ms-azureml-model-error-reason", reason),
+            ],
+        )
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description="local endpoint router (started by the local target)")
+    ap.add_argument("--db", required=True, type=Path)
+    ap.add_argument("--endpoint", required=True)
+    ap.add_argument("--port", required=True, type=int)
+    ap.add_argument("--data-dir", required=True, type=Path)
+    args = ap.parse_args(argv)
+    store = StateStore(args.db, readonly=True)
+    try:
+        server = RouterServer(args.port, store, args.endpoint, args.data_dir)
+    except (OSError, LookupError) as exc:
+        print(
+            f"router {args.endpoint}: cannot start on 127.0.0.1:{args.port}: {exc}",
+            file=sys.stderr,
+            flush=True,
+        )
+        return 2
+
+    def on_hup(signum: int, frame: Any) -> None:
+        server.reload_requested.set()
+
+    def on_term(signum: int, frame: Any) -> None:
+        # shutdown() waits for serve_forever(), which runs in this (the signal-handling) thread.
+        threading.Thread(target=server.shutdown, daemon=True).start()
+
+    def reloader() -> None:
+        while True:
+            server.reload_requested.wait()
+            server.reload_requested.clear()
+            server.reload()
+
+    signal.signal(signal.SIGHUP, on_hup)
+    signal.signal(signal.SIGTERM, on_term)
+    threading.Thread(target=reloader, name="reloader", daemon=True).start()
+    print(
+        f"router {args.endpoint} listening on http://127.0.0.1:{args.port}/score (generation {server.config.generation})",
+        flush=True,
+    )
+    try:
+        server.serve_forever(poll_interval=0.5)
+    finally:
+        server.mirror_pool.shutdown(wait=False, cancel_futures=True)
+        server.collector.close()
+        server.server_close()
+    print(f"router {args.endpoint} stopped at {time.strftime('%Y-%m-%dT%H:%M:%S')}", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,119 @@
+"""The environment manifest (environments/<env>/environment.yaml) and its JSON Schema."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+
+from gitops.errors import Diagnostic, InputErrors
+from gitops.yamlmarks import YamlDoc, YamlSyntaxError, load_yaml
+
+SCHEMA_PATH = Path(__file__).resolve().parent.parent / "environments" / "schema" / "environment.schema.json"
+MANIFEST_NAMES = ("environment.yaml", "environment.yml")
+
+
+@dataclass(frozen=True)
+class ApplySettings:
+    concurrency: int = 4
+    deployment_timeout_minutes: int = 60
+    operation_timeout_minutes: int = 30
+    max_attempts: int = 5
+    backoff_seconds: float = 2.0
+
+
+@dataclass(frozen=True)
+class Manifest:
+    env: str
+    root: Path
+    path: Path
+    target: str
+    subscription_id: str | None
+    resource_group: str | None
+    workspace: str | None
+    prune: bool
+    require_pinned_versions: bool
+    apply: ApplySettings
+    tags: dict[str, str] = field(default_factory=dict)
+    local: dict[str, Any] = field(default_factory=dict)
+    raw: dict[str, Any] = field(default_factory=dict)
+
+
+def load_schema() -> dict[str, Any]:
+    with SCHEMA_PATH.open(encoding="utf-8") as fh:
+        schema: dict[str, Any] = json.load(fh)
+    return schema
+
+
+def find_manifest(env_dir: Path) -> Path:
+    for name in MANIFEST_NAMES:
+        if (env_dir / name).is_file():
+            return env_dir / name
+    raise InputErrors(
+        [
+            Diagnostic(
+                str(env_dir),
+                0,
+                f"no environment.yaml in {env_dir}; create one (see environments/schema/environment.schema.json)",
+            )
+        ]
+    )
+
+
+def load_manifest(env_dir: Path) -> Manifest:
+    path = find_manifest(env_dir)
+    try:
+        doc = load_yaml(path)
+    except YamlSyntaxError as exc:
+        raise InputErrors([exc.diagnostic]) from None
+    diags = validate_manifest_doc(doc)
+    if diags:
+        raise InputErrors(diags)
+    data: dict[str, Any] = doc.data
+    a = data.get("apply") or {}
+    return Manifest(
+        env=env_dir.name,
+        root=env_dir,
+        path=path,
+        target=data["target"],
+        subscription_id=data.get("subscription_id"),
+        resource_group=data.get("resource_group"),
+        workspace=data.get("workspace"),
+        prune=bool(data.get("prune", False)),
+        require_pinned_versions=bool(data.get("require_pinned_versions", False)),
+        apply=ApplySettings(
+            concurrency=int(a.get("concurrency", 4)),
+            deployment_timeout_minutes=int(a.get("deployment_timeout_minutes", 60)),
+            operation_timeout_minutes=int(a.get("operation_timeout_minutes", 30)),
+            max_attempts=int(a.get("max_attempts", 5)),
+            backoff_seconds=float(a.get("backoff_seconds", 2.0)),
+        ),
+        tags=dict(data.get("tags") or {}),
+        local=dict(data.get("local") or {}),
+        raw=data,
+    )
+
+
+def validate_manifest_doc(doc: YamlDoc) -> list[Diagnostic]:
+    if not isinstance(doc.data, dict):
+        return [doc.diag("the manifest must be a mapping with at least `target:`")]
+    validator = jsonschema.Draft202012Validator(load_schema())
+    diags = []
+    for err in validator.iter_errors(doc.data):
+        where = [str(p) if not isinstance(p, int) else p for p in err.absolute_path]
+        if err.validator == "additionalProperties":
+            extra = sorted(set(err.instance) - set(err.schema.get("properties", {})))
+            for key in extra:
+                allowed = ", ".join(sorted(err.schema.get("properties", {})))
+                diags.append(doc.diag(f"unknown key `{key}`; allowed keys here: {allowed}", *where, key))
+            continue
+        if err.validator == "required":
+            msg = f"{err.message} (needed for this target; see environments/schema/environment.schema.json)"
+        else:
+            loc = ".".join(str(p) for p in where) or "manifest"
+            msg = f"`{loc}`: {err.message}"
+        diags.append(doc.diag(msg, *where))
+    return diags
