@@ -255,7 +255,9 @@ class RouterHandler(BaseHTTPRequestHandler):
                 self._json(404, {"message": NO_DEPLOYMENT_MESSAGE}, ids)
                 return
         ctype = self.headers.get("Content-Type") or "application/json"
-        up_headers = {"Content-Type": ctype, "x-request-id": request_id, "x-ms-request-id": request_id}
+        up_headers = {"Content-Type": ctype, "x-request-id": request_id}
+        if client_id:
+            up_headers["x-ms-client-request-id"] = client_id
         if not wanted:
             for name, pct in cfg.mirror:
                 if random.random() * 100 < pct:
