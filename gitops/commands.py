@@ -148,7 +148,7 @@ def cmd_apply(args: argparse.Namespace) -> int:
     from gitops.plan import Plan, make_plan
     from gitops.render import plan_text
 
-    err = Console(stderr=True, highlight=False)
+    err = Console(stderr=True, highlight=False, soft_wrap=True)
     saved = None
     if args.plan_file:
         try:
@@ -205,6 +205,8 @@ def cmd_apply(args: argparse.Namespace) -> int:
         )
     else:
         for r in results:
+            if r.status == "ok":
+                continue
             mark = {"ok": "[green]ok[/]", "failed": "[red]FAILED[/]", "skipped": "[yellow]skipped[/]"}[
                 r.status
             ]

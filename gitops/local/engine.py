@@ -126,6 +126,10 @@ class LocalEngine:
             row.spec = spec.to_json()
             self.store.upsert_endpoint(row)
             action = "updated"
+        elif row.spec != spec.to_json():
+            # Metadata only (tags, description): nothing for the router to reload.
+            row.spec = spec.to_json()
+            self.store.upsert_endpoint(row)
         if not process.is_alive(row.router_pid, row.router_start):
             self._start_router(row)
             action = "restarted" if action == "unchanged" else action
@@ -228,6 +232,10 @@ class LocalEngine:
                     and alive
                     and prev.spec_hash == spec.spec_hash()
                 ):
+                    if prev.spec != spec.to_json():
+                        # Only metadata (tags, description) changed: record it, keep the process.
+                        prev.spec = spec.to_json()
+                        self.store.upsert_deployment(prev)
                     results[(spec.endpoint, spec.name)] = DeploymentResult(
                         spec.endpoint,
                         spec.name,

@@ -54,6 +54,7 @@ class EndpointSpec:
     traffic: dict[str, int] = field(default_factory=dict)
     mirror_traffic: dict[str, int] = field(default_factory=dict)
     not_applicable: list[str] = field(default_factory=list)
+    source: dict[str, Any] | None = None
 
     def settings_hash(self) -> str:
         """Hash of what the router depends on apart from traffic (traffic is applied separately)."""
@@ -87,11 +88,15 @@ class DeploymentSpec:
     data_collection: DataCollection | None
     content_digest: str
     not_applicable: list[str] = field(default_factory=list)
+    tags: dict[str, str] = field(default_factory=dict)
+    # The entity as azure-ai-ml serialises it, so a target can hand back what it was given.
+    source: dict[str, Any] | None = None
 
     def spec_hash(self) -> str:
         data = asdict(self)
-        # Reporting-only fields must not make a re-apply restart the deployment.
-        data.pop("not_applicable")
+        # Metadata must not make a re-apply restart the deployment (tags carry the git revision).
+        for key in ("not_applicable", "tags", "source"):
+            data.pop(key)
         return _digest(data)
 
     def to_json(self) -> dict[str, Any]:
@@ -128,7 +133,16 @@ def endpoint_spec(endpoint: Any) -> EndpointSpec:
         traffic={k: int(v) for k, v in (getattr(endpoint, "traffic", None) or {}).items()},
         mirror_traffic={k: int(v) for k, v in (getattr(endpoint, "mirror_traffic", None) or {}).items()},
         not_applicable=na,
+        source=_source(endpoint),
     )
+
+
+def _source(entity: Any) -> dict[str, Any] | None:
+    to_dict = getattr(entity, "_to_dict", None)
+    if not callable(to_dict):
+        return None
+    result: dict[str, Any] = json.loads(json.dumps(to_dict(), default=str))
+    return result
 
 
 def deployment_spec(deployment: Any, registry: ModelRegistry | None) -> DeploymentSpec:
@@ -204,6 +218,8 @@ def deployment_spec(deployment: Any, registry: ModelRegistry | None) -> Deployme
         data_collection=_data_collection(getattr(deployment, "data_collector", None), where, na),
         content_digest=_content_digest(code_dir, Path(model_path) if model_path else None),
         not_applicable=na,
+        tags={str(k): str(v) for k, v in (getattr(deployment, "tags", None) or {}).items()},
+        source=_source(deployment),
     )
 
 

@@ -6,7 +6,6 @@ must not pay that.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import re
 import time
@@ -40,6 +39,13 @@ _DEPLOYMENT_ID = re.compile(r"onlineEndpoints/([^/]+)/deployments/([^/]+)", re.I
 def norm_traffic(traffic: dict[str, Any] | None) -> dict[str, int]:
     """Azure zero-fills and lower-cases traffic maps; compare without zero entries, lower-cased."""
     return {str(k).lower(): int(v) for k, v in (traffic or {}).items() if v and int(v) != 0}
+
+
+def state_str(value: Any) -> str:
+    """Provisioning states come back as str-enums or plain strings; compare their values."""
+    if value is None:
+        return "Succeeded"
+    return str(getattr(value, "value", value))
 
 
 def _retry_after_seconds(exc: Exception) -> float | None:
@@ -168,7 +174,7 @@ class AzureMLTarget:
                 entity=ep,
                 traffic=norm_traffic(ep.traffic),
                 mirror_traffic=norm_traffic(ep.mirror_traffic),
-                provisioning_state=str(ep.provisioning_state or "Succeeded"),
+                provisioning_state=state_str(ep.provisioning_state),
                 tags=dict(ep.tags or {}),
             )
             for d in deps:
@@ -177,7 +183,7 @@ class AzureMLTarget:
                     name=d.name,
                     endpoint_name=ep.name,
                     entity=d,
-                    provisioning_state=str(d.provisioning_state or "Succeeded"),
+                    provisioning_state=state_str(d.provisioning_state),
                     tags=dict(d.tags or {}),
                 )
             state.endpoints[ep.name] = actual
@@ -228,7 +234,7 @@ class AzureMLTarget:
                 if is_transient(exc):
                     raise
                 raise DeploymentFailed(f"{what} failed: {exc.message}") from None
-            state = str(getattr(result, "provisioning_state", "Succeeded") or "Succeeded")
+            state = state_str(getattr(result, "provisioning_state", None))
             if state.lower() != "succeeded":
                 raise DeploymentFailed(f"{what} ended in state {state}")
 
@@ -292,7 +298,3 @@ def create(manifest: Manifest, **options: Any) -> AzureMLTarget:
     if missing:
         raise GitopsError(f"{manifest.path}: target azureml needs {', '.join(missing)}")
     return AzureMLTarget(manifest, **options)
-
-
-# Kept importable for callers that want the "quiet stdout" behaviour around SDK calls.
-quiet_stdout = contextlib.redirect_stdout
