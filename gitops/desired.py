@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from gitops.errors import Diagnostic, InputErrors
-from gitops.manifest import Manifest, load_manifest
+from gitops.manifest import Manifest, load_manifest_lenient
 from gitops.yamlmarks import YamlDoc, YamlSyntaxError, load_yaml
 
 NAME_RE = re.compile(r"^[a-zA-Z][-a-zA-Z0-9]{1,30}[a-zA-Z0-9]$")
@@ -223,10 +223,10 @@ def load_desired(env_dir: Path, manifest: Manifest | None = None) -> DesiredStat
 
     _quiet_sdk()
 
-    if manifest is None:
-        manifest = load_manifest(env_dir)
-    state = DesiredState(manifest=manifest)
     diags: list[Diagnostic] = []
+    if manifest is None:
+        manifest, diags = load_manifest_lenient(env_dir)
+    state = DesiredState(manifest=manifest)
 
     def parse(path: Path) -> YamlDoc | None:
         try:
@@ -273,16 +273,17 @@ def load_desired(env_dir: Path, manifest: Manifest | None = None) -> DesiredStat
         if doc.data.get("compute") or doc.data.get("kind") == "kubernetes":
             diags.append(doc.diag("only managed online endpoints are supported; remove `compute`", "compute"))
             continue
+        entity = None
         try:
             entity = load_online_endpoint(str(doc.path))
         except Exception as exc:  # noqa: BLE001 - every loader failure is user input to report
             diags += sdk_error_diagnostics(doc, exc, "online endpoint")
-            continue
         if not isinstance(name, str):
             continue
         seen_endpoint_files[name] = doc
-        traffic = {str(k): int(v) for k, v in (entity.traffic or {}).items()}
-        mirror = {str(k): int(v) for k, v in (entity.mirror_traffic or {}).items()}
+        # From the raw YAML so that traffic is still checked when the SDK rejected another field.
+        traffic = _int_map(doc.data.get("traffic"))
+        mirror = _int_map(doc.data.get("mirror_traffic"))
         ep = DesiredEndpoint(name=name, entity=entity, doc=doc, traffic=traffic, mirror_traffic=mirror)
         state.endpoints[name] = ep
 
@@ -322,11 +323,11 @@ def load_desired(env_dir: Path, manifest: Manifest | None = None) -> DesiredStat
                 code = (ddoc.data.get("code_configuration") or {}).get("code")
                 if isinstance(code, str) and code.startswith("azureml:"):
                     diags += _pin_diag(ddoc, code, "code", "code_configuration", "code")
+            dep_entity = None
             try:
                 dep_entity = load_online_deployment(str(ddoc.path))
             except Exception as exc:  # noqa: BLE001 - every loader failure is user input to report
                 diags += sdk_error_diagnostics(ddoc, exc, "managed online deployment")
-                continue
             if not isinstance(dname, str):
                 continue
             if dname.lower() in {d.lower() for d in ep.deployments}:
@@ -382,6 +383,18 @@ def load_desired(env_dir: Path, manifest: Manifest | None = None) -> DesiredStat
     if diags:
         raise InputErrors(diags)
     return state
+
+
+def _int_map(value: Any) -> dict[str, int]:
+    if not isinstance(value, dict):
+        return {}
+    out = {}
+    for k, v in value.items():
+        try:
+            out[str(k)] = int(v)
+        except (TypeError, ValueError):
+            continue  # wrong types are reported by the SDK schema check
+    return out
 
 
 def _check_traffic(ep: DesiredEndpoint) -> list[Diagnostic]:
@@ -492,11 +505,14 @@ def _check_monitor(
                 )
             ],
         )
-    collections = getattr(getattr(dep.entity, "data_collector", None), "collections", None) or {}
+    collector = dep.doc.data.get("data_collector")
+    collections = collector.get("collections") if isinstance(collector, dict) else None
+    collections = collections if isinstance(collections, dict) else {}
     missing = [
         c
         for c in ("model_inputs", "model_outputs")
-        if c not in collections or str(getattr(collections[c], "enabled", "")).lower() != "true"
+        if not isinstance(collections.get(c), dict)
+        or str(collections[c].get("enabled", "")).lower() != "true"
     ]
     if missing:
         return (

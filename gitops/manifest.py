@@ -64,21 +64,42 @@ def find_manifest(env_dir: Path) -> Path:
 
 
 def load_manifest(env_dir: Path) -> Manifest:
+    manifest, diags = load_manifest_lenient(env_dir)
+    if diags:
+        raise InputErrors(diags)
+    return manifest
+
+
+def load_manifest_lenient(env_dir: Path) -> tuple[Manifest, list[Diagnostic]]:
+    """The manifest plus its problems; with problems, a best-effort manifest so that the rest of
+    the environment can still be checked and every error reported in one run."""
     path = find_manifest(env_dir)
     try:
         doc = load_yaml(path)
     except YamlSyntaxError as exc:
-        raise InputErrors([exc.diagnostic]) from None
+        return _build(env_dir, path, {}), [exc.diagnostic]
     diags = validate_manifest_doc(doc)
+    data = doc.data if isinstance(doc.data, dict) else {}
     if diags:
-        raise InputErrors(diags)
-    data: dict[str, Any] = doc.data
+        return _build(
+            env_dir,
+            path,
+            {
+                k: v
+                for k, v in data.items()
+                if k in ("target", "require_pinned_versions") and isinstance(v, str | bool)
+            },
+        ), diags
+    return _build(env_dir, path, data), []
+
+
+def _build(env_dir: Path, path: Path, data: dict[str, Any]) -> Manifest:
     a = data.get("apply") or {}
     return Manifest(
         env=env_dir.name,
         root=env_dir,
         path=path,
-        target=data["target"],
+        target=str(data.get("target", "azureml")),
         subscription_id=data.get("subscription_id"),
         resource_group=data.get("resource_group"),
         workspace=data.get("workspace"),

@@ -211,7 +211,11 @@ class LocalEngine:
         return self.ensure_deployments([deployment])[0]
 
     def ensure_deployments(
-        self, deployments: Iterable[Any], *, raise_on_failure: bool = True
+        self,
+        deployments: Iterable[Any],
+        *,
+        raise_on_failure: bool = True,
+        timeout_s: float | None = None,
     ) -> list[DeploymentResult]:
         """Start every changed deployment, wait for all of them together, then switch them live.
 
@@ -258,7 +262,7 @@ class LocalEngine:
                         spec, prev if alive and prev and prev.status == SUCCEEDED else prev, action
                     )
                 )
-            threads = [threading.Thread(target=self._wait, args=(p,), daemon=True) for p in pending]
+            threads = [threading.Thread(target=self._wait, args=(p, timeout_s), daemon=True) for p in pending]
             for t in threads:
                 t.start()
             for t in threads:
@@ -319,7 +323,7 @@ class LocalEngine:
             )
         return _Pending(spec, previous, ref, port, log_path, time.monotonic(), action)
 
-    def _wait(self, p: _Pending) -> None:
+    def _wait(self, p: _Pending, timeout_s: float | None) -> None:
         last_note = [0.0]
 
         def note(elapsed: float) -> None:
@@ -329,7 +333,7 @@ class LocalEngine:
                     f"deployment {p.spec.endpoint}/{p.spec.name}: waiting for readiness ({elapsed:.0f} s)"
                 )
 
-        p.outcome = process.wait_ready(p.ref, p.port, p.spec.readiness, on_wait=note)
+        p.outcome = process.wait_ready(p.ref, p.port, p.spec.readiness, on_wait=note, max_seconds=timeout_s)
 
     def _finish(self, p: _Pending) -> tuple[DeploymentResult, DeploymentFailedError | None]:
         ok, reason = p.outcome

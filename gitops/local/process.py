@@ -206,6 +206,7 @@ def wait_ready(
     *,
     poll: float = 0.25,
     on_wait: Callable[[float], None] | None = None,
+    max_seconds: float | None = None,
 ) -> tuple[bool, str]:
     """Probe like Azure's readiness probe until success_threshold passes or the budget runs out.
 
@@ -215,7 +216,8 @@ def wait_ready(
     are Azure's. A process that exits is a failure straight away.
     """
     started = time.monotonic()
-    deadline = started + probe.budget_seconds
+    budget = probe.budget_seconds if max_seconds is None else min(max_seconds, probe.budget_seconds)
+    deadline = started + budget
     successes = 0
     while True:
         if not is_alive(ref.pid, ref.start):
@@ -235,8 +237,9 @@ def wait_ready(
             on_wait(now - started)
         if now >= deadline:
             return False, (
-                f"not ready after {probe.budget_seconds:.0f} s (readiness probe budget: initial_delay "
-                f"{probe.initial_delay:g} + period {probe.period:g} x failure_threshold {probe.failure_threshold})"
+                f"not ready after {budget:.0f} s (readiness probe budget: initial_delay "
+                f"{probe.initial_delay:g} + period {probe.period:g} x failure_threshold {probe.failure_threshold}"
+                f"{'' if max_seconds is None else f'; deployment timeout {max_seconds:.0f} s'})"
             )
         time.sleep(poll)
 

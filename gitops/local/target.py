@@ -1,0 +1,177 @@
+"""The ``local`` target: :class:`gitops.targets.base.Target` on top of :class:`LocalEngine`.
+
+Settings come from the manifest's ``local:`` object (paths relative to the repository root):
+
+``state_dir``       where state, logs and collected data live (default ``.state``)
+``model_registry``  folder that ``azureml:<name>:<version>`` model references resolve from
+                    (default ``<state_dir>/model-registry``)
+
+Any environment can be rehearsed here with ``--target local``; fields that only mean something
+on Azure are reported on stderr as not applicable, once per apply.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from pathlib import Path
+from typing import Any
+
+from gitops.errors import NotImplementedTargetError
+from gitops.local.engine import LocalEngine
+from gitops.local.errors import DeploymentFailedError
+from gitops.local.state import SUCCEEDED
+from gitops.lock import file_lock
+from gitops.manifest import Manifest
+from gitops.targets.base import (
+    CAP_MIRROR_TRAFFIC,
+    ActualDeployment,
+    ActualEndpoint,
+    ActualState,
+    DeploymentFailed,
+)
+
+DEFAULT_STATE_DIR = ".state"
+
+
+def repo_root(manifest: Manifest) -> Path:
+    """environments/<env>/environment.yaml -> the repository root."""
+    return manifest.root.resolve().parent.parent
+
+
+def local_paths(manifest: Manifest, state_dir: Path | str | None = None) -> tuple[Path, Path]:
+    root = repo_root(manifest)
+    settings = manifest.local or {}
+    sd = Path(state_dir) if state_dir is not None else Path(settings.get("state_dir") or DEFAULT_STATE_DIR)
+    sd = sd if sd.is_absolute() else root / sd
+    reg = settings.get("model_registry")
+    registry = (Path(reg) if Path(reg).is_absolute() else root / reg) if reg else sd / "model-registry"
+    return sd, registry
+
+
+def engine_for(
+    manifest: Manifest, state_dir: Path | str | None = None, out: Callable[[str], None] | None = None
+) -> LocalEngine:
+    sd, registry = local_paths(manifest, state_dir)
+    return LocalEngine(sd, manifest.env, model_registry=registry, out=out)
+
+
+def _stderr(msg: str) -> None:
+    print(f"local: {msg}", file=sys.stderr, flush=True)
+
+
+def _traffic(t: dict[str, Any] | None) -> dict[str, int]:
+    return {str(k).lower(): int(v) for k, v in (t or {}).items() if v and int(v) != 0}
+
+
+class LocalTarget:
+    kind = "local"
+    # Monitors need a scheduler and signal computation that the local target does not have yet.
+    capabilities = frozenset({CAP_MIRROR_TRAFFIC})
+
+    def __init__(
+        self,
+        manifest: Manifest,
+        state_dir: Path | str | None = None,
+        out: Callable[[str], None] | None = None,
+    ) -> None:
+        self.manifest = manifest
+        self.out = out or _stderr
+        self.engine = engine_for(manifest, state_dir, out=self.out)
+        self._noted: set[str] = set()
+
+    def describe(self) -> str:
+        return f"local target, state in {self.engine.root}"
+
+    def lock(self, env: str) -> AbstractContextManager[None]:
+        return file_lock(f"local-{self.engine.root}", env)
+
+    def _note(self, notes: list[str]) -> None:
+        for n in notes:
+            if n not in self._noted:
+                self._noted.add(n)
+                self.out(f"note: {n}")
+
+    # ---------------------------------------------------------------------------------- reads
+    def read_state(self) -> ActualState:
+        from azure.ai.ml.entities import ManagedOnlineDeployment, ManagedOnlineEndpoint
+
+        state = ActualState()
+        report = self.engine.status()
+        for line in report.drift:
+            self.out(f"drift: {line}")
+        for ep in report.endpoints:
+            spec = ep["spec"]
+            source = dict(spec.get("source") or {"name": ep["name"], "auth_mode": ep["auth_mode"]})
+            source["traffic"] = dict(ep["traffic"])
+            source["mirror_traffic"] = dict(ep["mirror_traffic"])
+            entity = ManagedOnlineEndpoint._load(data=source)
+            actual = ActualEndpoint(
+                name=ep["name"],
+                entity=entity,
+                traffic=_traffic(ep["traffic"]),
+                mirror_traffic=_traffic(ep["mirror_traffic"]),
+                # A dead router is reported as Failed so that plan/apply bring it back.
+                provisioning_state=SUCCEEDED if ep["router_alive"] else "Failed",
+                tags=dict(spec.get("tags") or {}),
+            )
+            for d in ep["deployments"]:
+                dsrc = d["spec"].get("source") or {"name": d["name"], "endpoint_name": ep["name"]}
+                dentity = ManagedOnlineDeployment._load(data=dict(dsrc))
+                dentity.endpoint_name = ep["name"]
+                serving = d["status"] == SUCCEEDED and d["alive"]
+                actual.deployments[d["name"]] = ActualDeployment(
+                    name=d["name"],
+                    endpoint_name=ep["name"],
+                    entity=dentity,
+                    provisioning_state=SUCCEEDED if serving else "Failed",
+                    tags=dict(d["spec"].get("tags") or {}),
+                )
+            state.endpoints[ep["name"]] = actual
+        return state
+
+    # --------------------------------------------------------------------------------- writes
+    def create_or_update_endpoint(self, endpoint: Any) -> None:
+        result = self.engine.ensure_endpoint(endpoint)
+        self._note(result.not_applicable)
+        self.engine.set_traffic(
+            endpoint.name, dict(endpoint.traffic or {}), dict(endpoint.mirror_traffic or {})
+        )
+        if result.action == "created":
+            self.out(f"endpoint {endpoint.name}: scoring URI {result.scoring_uri}")
+
+    def create_or_update_deployment(self, deployment: Any, timeout_s: float) -> None:
+        try:
+            (result,) = self.engine.ensure_deployments([deployment], timeout_s=timeout_s)
+        except DeploymentFailedError as exc:
+            raise DeploymentFailed(str(exc)) from None
+        self._note(result.not_applicable)
+
+    def set_traffic(
+        self, endpoint_name: str, traffic: dict[str, int], mirror_traffic: dict[str, int]
+    ) -> None:
+        self.engine.set_traffic(endpoint_name, traffic, mirror_traffic)
+
+    def delete_deployment(self, endpoint_name: str, name: str) -> None:
+        if self.engine.store.deployment(endpoint_name, name) is None:
+            return
+        self.engine.delete_deployment(endpoint_name, name)
+
+    def delete_endpoint(self, name: str) -> None:
+        if self.engine.store.endpoint(name) is None:
+            return
+        self.engine.delete_endpoint(name)
+
+    def create_or_update_monitor(self, monitor: Any) -> None:
+        raise NotImplementedTargetError(
+            f"monitor {getattr(monitor, 'name', '?')}: the local target does not run monitors yet "
+            "(collected data is under the state directory's data_collection/)"
+        )
+
+    def delete_monitor(self, name: str) -> None:
+        raise NotImplementedTargetError(f"monitor {name}: the local target does not run monitors yet")
+
+
+def create(manifest: Manifest, **options: Any) -> LocalTarget:
+    return LocalTarget(manifest, **options)
