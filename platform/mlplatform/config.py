@@ -251,8 +251,12 @@ class PlatformConfig:
         }
 
 
+# The offline render may run the program on a copy of a stack file (e.g. to try a change).
+STACK_FILE_OVERRIDE: Path | None = None
+
+
 def stack_file(stack: str) -> Path:
-    return PROJECT_ROOT / f"Pulumi.{stack}.yaml"
+    return STACK_FILE_OVERRIDE or PROJECT_ROOT / f"Pulumi.{stack}.yaml"
 
 
 def _line_of(source: Path | None, key_path: list[str | int]) -> int | None:
@@ -282,8 +286,17 @@ def _line_of(source: Path | None, key_path: list[str | int]) -> int | None:
     return line
 
 
+def _shown(source: Path | None, stack: str) -> str:
+    if source is None:
+        return f"Pulumi.{stack}.yaml"
+    try:
+        return str(source.resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(source)
+
+
 def _where(source: Path | None, stack: str, key_path: list[str | int]) -> str:
-    shown = source.name if source else f"Pulumi.{stack}.yaml"
+    shown = _shown(source, stack)
     line = _line_of(source, key_path)
     dotted = ".".join(str(p) for p in key_path)
     return f"{shown}:{line}: {NAMESPACE}:{dotted}" if line else f"{shown}: {NAMESPACE}:{dotted}"
@@ -402,8 +415,8 @@ def _rule_errors(ws: dict[str, Any]) -> list[tuple[list[str | int], str]]:
 def validate(raw: dict[str, Any], *, stack: str, location: str | None, source: Path | None) -> PlatformConfig:
     """Check everything, report every problem at once, and return the typed configuration."""
     problems = _schema_errors(raw)
+    problems += _walk_custom(raw, SCHEMA, [])
     if not problems:
-        problems += _walk_custom(raw, SCHEMA, [])
         problems += _network_errors(raw["network"])
         problems += _rule_errors(raw["workspace"])
         if raw["environment"] == "prod":

@@ -38,7 +38,7 @@ class DataServices(pulumi.ComponentResource):
             tags=cfg.tags,
             properties=keyvault.VaultPropertiesArgs(
                 tenant_id=tenant_id,
-                sku=keyvault.SkuArgs(family="A", name="standard"),
+                sku=keyvault.SkuArgs(family=keyvault.SkuFamily.A, name=keyvault.SkuName.STANDARD),
                 enable_rbac_authorization=True,
                 enable_purge_protection=True,
                 enable_soft_delete=True,
@@ -83,7 +83,7 @@ class DataServices(pulumi.ComponentResource):
             container_name="modeldata",
             account_name=self.storage.name,
             resource_group_name=resource_group,
-            public_access="None",
+            public_access=storage.PublicAccess.NONE,
             opts=pulumi.ResourceOptions(parent=self.storage),
         )
 
@@ -142,7 +142,7 @@ class DataServices(pulumi.ComponentResource):
             tags=cfg.tags,
             kind="StorageV2",
             sku=storage.SkuArgs(name=cfg.storage_sku),
-            access_tier="Hot",
+            access_tier=storage.AccessTier.HOT,
             is_hns_enabled=hns,
             allow_shared_key_access=False,
             default_to_o_auth_authentication=True,
@@ -151,7 +151,9 @@ class DataServices(pulumi.ComponentResource):
             enable_https_traffic_only=True,
             minimum_tls_version="TLS1_2",
             public_network_access=cfg.public_network_access,
-            network_rule_set=storage.NetworkRuleSetArgs(default_action="Deny", bypass="AzureServices"),
+            network_rule_set=storage.NetworkRuleSetArgs(
+                default_action=storage.DefaultAction.DENY, bypass="AzureServices"
+            ),
             opts=pulumi.ResourceOptions(parent=self),
         )
         retention = storage.DeleteRetentionPolicyArgs(enabled=True, days=cfg.storage_soft_delete_days)

@@ -100,7 +100,7 @@ def _install_mocks(stack: str, capture: Capture, parents: dict[tuple[str, str], 
             parent_type, _, parent_name = (request.parent or "").rpartition("::")
             if request.parent and not parent_type.endswith("pulumi:pulumi:Stack"):
                 parents[(request.type, request.name)] = parent_name
-            return super().RegisterResource(request)
+            return super().RegisterResource(request)  # type: ignore[no-untyped-call]
 
     class CaptureMocks(pulumi.runtime.Mocks):
         def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
@@ -114,14 +114,17 @@ def _install_mocks(stack: str, capture: Capture, parents: dict[tuple[str, str], 
             )
             return rid, _computed_state(args.typ, inputs, rid, args.name)
 
-        def call(self, args: pulumi.runtime.MockCallArgs) -> dict[str, Any]:
+        def call(
+            self, args: pulumi.runtime.MockCallArgs
+        ) -> tuple[dict[Any, Any], list[tuple[str, str]] | None]:
             if args.token == "azure-native:authorization:getClientConfig":
-                return {
+                client = {
                     "clientId": "22222222-2222-2222-2222-222222222222",
                     "objectId": "33333333-3333-3333-3333-333333333333",
                     "subscriptionId": FAKE_SUBSCRIPTION,
                     "tenantId": FAKE_TENANT,
                 }
+                return client, []
             raise NotImplementedError(f"the offline render has no mock for invoke {args.token}")
 
     mocks.set_mocks(
@@ -146,10 +149,10 @@ def _flatten_config(config: dict[str, Any]) -> dict[str, str]:
 
 def render(stack: str, stack_path: Path | None = None) -> Capture:
     """Run `platform/__main__.py` for `stack` under mocks. Raises ConfigError on bad config."""
-    import pulumi
-    from pulumi.runtime import mocks, settings
+    from pulumi.runtime import settings
     from pulumi.runtime.config import set_all_config
     from pulumi.runtime.stack import run_pulumi_func
+    from pulumi.runtime.sync_await import _sync_await
 
     from . import config as config_module
 
@@ -164,16 +167,7 @@ def render(stack: str, stack_path: Path | None = None) -> Capture:
     set_all_config({k: v for k, v in flat.items()})
     parents: dict[tuple[str, str], str] = {}
     _install_mocks(stack, capture, parents)
-    original = config_module.stack_file
-    config_module.stack_file = lambda _stack: path  # type: ignore[assignment]
-    exported: dict[str, Any] = {}
-    real_export = pulumi.export
-
-    def record_export(name: str, value: Any) -> None:
-        exported[name] = value
-        real_export(name, value)
-
-    pulumi.export = record_export  # type: ignore[assignment]
+    config_module.STACK_FILE_OVERRIDE = path
     try:
         settings.SETTINGS.rpc_manager.clear()
         settings.SETTINGS.outputs.clear()
@@ -181,13 +175,13 @@ def render(stack: str, stack_path: Path | None = None) -> Capture:
         def program() -> None:
             runpy.run_path(str(PROJECT_ROOT / "platform"), run_name="__main__")
 
-        mocks._sync_await(run_pulumi_func(program))
-        capture.outputs = _redact(_resolve_outputs(exported))
+        _sync_await(run_pulumi_func(program))
+        root = settings.get_root_resource()
+        capture.outputs = _redact(_resolve_outputs(dict(getattr(root, "outputs", {}))))
         for resource in capture.resources:
             resource["parent"] = parents.get((resource["type"], resource["name"]))
     finally:
-        pulumi.export = real_export  # type: ignore[assignment]
-        config_module.stack_file = original  # type: ignore[assignment]
+        config_module.STACK_FILE_OVERRIDE = None
         sys.path[:] = [p for p in sys.path if p != str(PROJECT_ROOT / "platform")]
     capture.seconds = time.perf_counter() - started
     return capture
@@ -195,7 +189,7 @@ def render(stack: str, stack_path: Path | None = None) -> Capture:
 
 def _resolve_outputs(exported: dict[str, Any]) -> dict[str, Any]:
     import pulumi
-    from pulumi.runtime import mocks
+    from pulumi.runtime.sync_await import _sync_await
 
     async def resolve(value: Any) -> Any:
         out = pulumi.Output.from_input(value)
@@ -203,7 +197,7 @@ def _resolve_outputs(exported: dict[str, Any]) -> dict[str, Any]:
             return REDACTED
         return await out.future()
 
-    return {k: mocks._sync_await(resolve(v)) for k, v in exported.items()}
+    return {k: _sync_await(resolve(v)) for k, v in exported.items()}
 
 
 def format_summary(capture: Capture) -> str:

@@ -25,7 +25,6 @@ class MLWorkspace(pulumi.ComponentResource):
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__("mlplatform:workspace:MLWorkspace", name, None, opts)
-        here = pulumi.ResourceOptions(parent=self)
         managed = cfg.workspace.isolation_mode != "Disabled"
 
         self.workspace = ml.Workspace(
@@ -35,7 +34,7 @@ class MLWorkspace(pulumi.ComponentResource):
             location=cfg.location,
             tags=cfg.tags,
             kind="Default",
-            sku=ml.SkuArgs(name="Basic", tier="Basic"),
+            sku=ml.SkuArgs(name="Basic", tier=ml.SkuTier.BASIC),
             friendly_name=f"{cfg.project} {cfg.environment}",
             # Set explicitly: Azure Policy 438c38d2 treats a missing value as non-compliant.
             public_network_access=cfg.public_network_access,
@@ -107,14 +106,19 @@ class MLWorkspace(pulumi.ComponentResource):
         self.register_outputs({"workspaceId": self.workspace.id, "computeId": self.compute.id})
 
 
-def _outbound_rules(cfg: PlatformConfig, data: DataServices) -> dict[str, pulumi.Input[object]]:
+OutboundRuleArgs = (
+    ml.FqdnOutboundRuleArgs | ml.PrivateEndpointOutboundRuleArgs | ml.ServiceTagOutboundRuleArgs
+)
+
+
+def _outbound_rules(cfg: PlatformConfig, data: DataServices) -> dict[str, OutboundRuleArgs]:
     """Approved egress for the managed VNet.
 
     Azure adds the Required rules for the workspace's own storage, Key Vault and registry. The data
     lake is not an associated resource, so it needs its own private-endpoint rules; everything else
     (package feeds, external APIs) comes from the stack config, reviewed like code.
     """
-    rules: dict[str, pulumi.Input[object]] = {}
+    rules: dict[str, OutboundRuleArgs] = {}
     for sub in ("blob", "dfs"):
         rules[f"lake-{sub}"] = ml.PrivateEndpointOutboundRuleArgs(
             type="PrivateEndpoint",
