@@ -429,6 +429,13 @@ def validate(raw: dict[str, Any], *, stack: str, location: str | None, source: P
                         "prod requires AllowOnlyApprovedOutbound managed network isolation",
                     )
                 )
+    budget = raw.get("budget")
+    if isinstance(budget, dict):
+        count = len(budget.get("actualThresholds", [80, 100])) + len(budget.get("forecastThresholds", [100]))
+        if count > 5:
+            problems.append(
+                (["budget"], f"has {count} thresholds; an Azure budget allows at most 5 notifications")
+            )
     if not location:
         problems.append(
             (["azure-native:location"], "is required; set it with `pulumi config set azure-native:location`")

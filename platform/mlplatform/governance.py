@@ -1,4 +1,10 @@
-"""Cost and lifecycle guardrails: the environment budget and delete locks."""
+"""Cost and lifecycle guardrails: the environment budget and delete locks.
+
+Azure locks are inherited by child resources. A CanNotDelete lock on the ML workspace would also
+forbid deleting its online deployments and computes, which blue/green rollouts must do; so the
+locks sit on the stores of state that cannot be recreated (Key Vault, storage, lake) and the
+workspace itself is protected in Pulumi (`protect`), on top of Azure's workspace soft delete.
+"""
 
 from __future__ import annotations
 
@@ -15,7 +21,7 @@ class Governance(pulumi.ComponentResource):
         cfg: PlatformConfig,
         resource_group_id: pulumi.Input[str],
         action_group_id: pulumi.Input[str],
-        protect: dict[str, pulumi.Input[str]],
+        lock: dict[str, pulumi.Input[str]],
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__("mlplatform:governance:Governance", name, None, opts)
@@ -48,7 +54,7 @@ class Governance(pulumi.ComponentResource):
         )
         self.locks: list[authorization.ManagementLockByScope] = []
         if cfg.delete_locks:
-            for label, scope in protect.items():
+            for label, scope in lock.items():
                 self.locks.append(
                     authorization.ManagementLockByScope(
                         f"{name}-lock-{label}",

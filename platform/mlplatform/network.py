@@ -62,6 +62,34 @@ class Network(pulumi.ComponentResource):
             default_outbound_access=False,
             opts=here,
         )
+        # Nodes without public IPs and without default outbound access still need a path to the
+        # Azure services the NSG allows (Batch, AML, Entra ID, ARM, Monitor): a NAT gateway gives
+        # them egress-only connectivity. Not needed when compute lives in the managed VNet.
+        nat_gateway: network.SubResourceArgs | None = None
+        if cfg.workspace.isolation_mode == "Disabled":
+            egress_ip = network.PublicIPAddress(
+                f"{name}-pip-nat",
+                public_ip_address_name=f"pip-{cfg.base_name}-nat",
+                resource_group_name=resource_group,
+                location=cfg.location,
+                tags=cfg.tags,
+                sku=network.PublicIPAddressSkuArgs(name="Standard", tier="Regional"),
+                public_ip_allocation_method="Static",
+                public_ip_address_version="IPv4",
+                opts=here,
+            )
+            self.nat = network.NatGateway(
+                f"{name}-nat",
+                nat_gateway_name=f"ng-{cfg.base_name}",
+                resource_group_name=resource_group,
+                location=cfg.location,
+                tags=cfg.tags,
+                sku=network.NatGatewaySkuArgs(name="Standard"),
+                idle_timeout_in_minutes=10,
+                public_ip_addresses=[network.SubResourceArgs(id=egress_ip.id)],
+                opts=here,
+            )
+            nat_gateway = network.SubResourceArgs(id=self.nat.id)
         self.training_subnet = network.Subnet(
             f"{name}-snet-training",
             subnet_name="snet-training",
@@ -69,6 +97,7 @@ class Network(pulumi.ComponentResource):
             virtual_network_name=self.vnet.name,
             address_prefix=cfg.network.training_subnet,
             network_security_group=network.NetworkSecurityGroupArgs(id=self.nsg.id),
+            nat_gateway=nat_gateway,
             default_outbound_access=False,
             service_endpoints=[
                 network.ServiceEndpointPropertiesFormatArgs(service=s)

@@ -79,7 +79,6 @@ class Observability(pulumi.ComponentResource):
             name="to-log-analytics",
             resource_uri=resource_uri,
             workspace_id=self.log_analytics.id,
-            log_analytics_destination_type="Dedicated",
             logs=[monitor.DiagnosticsLogSettingsArgs(category_group="allLogs", enabled=True)]
             if logs
             else None,

@@ -58,7 +58,7 @@ def build(cfg: PlatformConfig) -> dict[str, Any]:
         cfg,
         rg.id,
         obs.action_group.id,
-        protect={"workspace": mlw.workspace.id, "keyvault": data.key_vault.id, "storage": data.storage.id},
+        lock={"keyvault": data.key_vault.id, "storage": data.storage.id, "lake": data.lake.id},
     )
 
     return {

@@ -90,7 +90,9 @@ def _computed_state(token: str, inputs: dict[str, Any], rid: str, name: str) -> 
     return state
 
 
-def _install_mocks(stack: str, capture: Capture, parents: dict[tuple[str, str], str]) -> None:
+def _install_mocks(
+    stack: str, capture: Capture, parents: dict[tuple[str, str], str], protected: set[tuple[str, str]]
+) -> None:
     import pulumi
     from pulumi.runtime import mocks
 
@@ -100,6 +102,8 @@ def _install_mocks(stack: str, capture: Capture, parents: dict[tuple[str, str], 
             parent_type, _, parent_name = (request.parent or "").rpartition("::")
             if request.parent and not parent_type.endswith("pulumi:pulumi:Stack"):
                 parents[(request.type, request.name)] = parent_name
+            if request.protect:
+                protected.add((request.type, request.name))
             return super().RegisterResource(request)  # type: ignore[no-untyped-call]
 
     class CaptureMocks(pulumi.runtime.Mocks):
@@ -166,7 +170,8 @@ def render(stack: str, stack_path: Path | None = None) -> Capture:
     started = time.perf_counter()
     set_all_config({k: v for k, v in flat.items()})
     parents: dict[tuple[str, str], str] = {}
-    _install_mocks(stack, capture, parents)
+    protected: set[tuple[str, str]] = set()
+    _install_mocks(stack, capture, parents, protected)
     config_module.STACK_FILE_OVERRIDE = path
     try:
         settings.SETTINGS.rpc_manager.clear()
@@ -180,6 +185,8 @@ def render(stack: str, stack_path: Path | None = None) -> Capture:
         capture.outputs = _redact(_resolve_outputs(dict(getattr(root, "outputs", {}))))
         for resource in capture.resources:
             resource["parent"] = parents.get((resource["type"], resource["name"]))
+            if (resource["type"], resource["name"]) in protected:
+                resource["protect"] = True
     finally:
         config_module.STACK_FILE_OVERRIDE = None
         sys.path[:] = [p for p in sys.path if p != str(PROJECT_ROOT / "platform")]

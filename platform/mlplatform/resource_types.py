@@ -37,6 +37,10 @@ RESOURCE_TYPES: dict[str, ResourceType] = {
     "azure-native:network:NetworkSecurityGroup": ResourceType(
         "Microsoft.Network/networkSecurityGroups", ("networkSecurityGroupName",)
     ),
+    "azure-native:network:NatGateway": ResourceType("Microsoft.Network/natGateways", ("natGatewayName",)),
+    "azure-native:network:PublicIPAddress": ResourceType(
+        "Microsoft.Network/publicIPAddresses", ("publicIpAddressName",)
+    ),
     "azure-native:network:VirtualNetwork": ResourceType(
         "Microsoft.Network/virtualNetworks", ("virtualNetworkName",)
     ),

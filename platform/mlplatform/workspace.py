@@ -59,7 +59,9 @@ class MLWorkspace(pulumi.ComponentResource):
             ),
             provision_network_now=managed,
             # The workspace identity must hold its data-plane roles before Azure validates them.
-            opts=pulumi.ResourceOptions(parent=self, depends_on=ids.workspace_grants),
+            opts=pulumi.ResourceOptions(
+                parent=self, depends_on=ids.workspace_grants, protect=cfg.delete_locks
+            ),
         )
         net.private_endpoint(
             f"mlw-{cfg.base_name}",

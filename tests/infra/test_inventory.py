@@ -100,6 +100,7 @@ EXPECTED_DIFFERENCES = {
         ("mlw-mlw", "provisionNetworkNow"),
         ("mlw-mlw", "hbiWorkspace"),
         ("mlw-cpu-cluster", "properties.properties.subnet"),
+        ("net-snet-training", "natGateway"),
     },
     "mlplatform:compute": {
         ("mlw-cpu-cluster", "properties.properties.vmSize"),
@@ -134,13 +135,14 @@ def test_dev_and_prod_differ_exactly_where_configured(captures: dict[str, Captur
     }
     only_prod = set(prod) - set(dev)
     assert only_prod == {
-        "gov-lock-workspace",  # deleteLocks: true
-        "gov-lock-keyvault",
+        "gov-lock-keyvault",  # deleteLocks: true
         "gov-lock-storage",
+        "gov-lock-lake",
         # workspace.isolationMode: the managed VNet approves its own private endpoints
         "ids-workspace-resource-group-azure-ai-enterprise-network-connection-approver",
     }
-    assert set(dev) - set(prod) == set(), "dev has nothing prod lacks"
+    # workspace.isolationMode Disabled: dev's cluster egresses through our NAT gateway
+    assert set(dev) - set(prod) == {"net-nat", "net-pip-nat"}
     found: set[tuple[str, str]] = set()
     for name in sorted(set(dev) & set(prod)):
         for path in _diff(dev[name], prod[name]):

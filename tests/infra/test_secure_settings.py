@@ -163,6 +163,11 @@ def test_training_subnet_has_nsg_denying_internet_egress(stack: Capture) -> None
     assert subnet["networkSecurityGroup"]["id"].endswith(f"nsg-mlops-{stack.stack}-training")
     assert subnet["defaultOutboundAccess"] is False
     rules = {r["name"]: r for r in inputs(stack, "network:NetworkSecurityGroup")["securityRules"]}
+    if stack.stack == "dev":
+        # Egress-only path for nodes without public IPs: a NAT gateway, not default outbound access.
+        assert subnet["natGateway"]["id"].endswith("/natGateways/ng-mlops-dev")
+        nat = inputs(stack, "network:NatGateway")
+        assert nat["sku"]["name"] == "Standard"
     assert rules["DenyInternetOutbound"]["access"] == "Deny"
     assert rules["DenyInternetOutbound"]["destinationAddressPrefix"] == "Internet"
 
@@ -240,10 +245,18 @@ def test_budget_alerts_owners_on_actual_and_forecast(stack: Capture) -> None:
 
 def test_delete_locks_only_where_configured(captures: dict[str, Capture]) -> None:
     prod_locks = captures["prod"].of_type(T + "authorization:ManagementLockByScope")
-    scopes = sorted(lock["inputs"]["scope"].split("/providers/", 1)[1].split("/")[0] for lock in prod_locks)
-    assert scopes == ["Microsoft.KeyVault", "Microsoft.MachineLearningServices", "Microsoft.Storage"]
+    scopes = sorted(lock["inputs"]["scope"].split("/providers/", 1)[1] for lock in prod_locks)
+    assert scopes == [
+        "Microsoft.KeyVault/vaults/kv-mlops-prod-p01",
+        "Microsoft.Storage/storageAccounts/dlsmlopsprodp01",
+        "Microsoft.Storage/storageAccounts/stmlopsprodp01",
+    ]
     assert {lock["inputs"]["level"] for lock in prod_locks} == {"CanNotDelete"}
+    # An Azure lock on the workspace would be inherited by its deployments and block blue/green
+    # clean-up, so the workspace is protected in Pulumi instead.
+    assert captures["prod"].one(T + "machinelearningservices:Workspace").get("protect") is True
     assert captures["dev"].of_type(T + "authorization:ManagementLockByScope") == []
+    assert "protect" not in captures["dev"].one(T + "machinelearningservices:Workspace")
 
 
 def test_stack_outputs_give_gitops_what_it_needs(stack: Capture) -> None:
