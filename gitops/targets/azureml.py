@@ -166,7 +166,7 @@ class AzureMLTarget:
                 f"list deployments of {name}", lambda: list(self.ml.online_deployments.list(name))
             )
 
-        with ThreadPoolExecutor(max_workers=8) as pool:
+        with ThreadPoolExecutor(max_workers=16) as pool:
             dep_lists = list(pool.map(list_deployments, [e.name for e in endpoints]))
         for ep, deps in zip(endpoints, dep_lists, strict=True):
             actual = ActualEndpoint(
