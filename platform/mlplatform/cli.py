@@ -36,12 +36,13 @@ def run(args: argparse.Namespace) -> int:
         print(f"error: invalid stack configuration\n{err}", file=sys.stderr)
         return 1
     if args.format == "arm":
+        from . import arm
+
         try:
-            from . import arm  # type: ignore[attr-defined]
-        except ImportError:
-            print("error: --format arm is not implemented yet (tracked in issue 5)", file=sys.stderr)
+            document = arm.to_template(capture)
+        except arm.SuppressionError as err:
+            print(f"error: {err}", file=sys.stderr)
             return 1
-        document = arm.to_template(capture)
         if args.out:
             arm.write(document, args.out)
     elif args.out:

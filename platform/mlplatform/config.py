@@ -78,7 +78,7 @@ SCHEMA: dict[str, Any] = {
             "properties": {
                 "sku": {
                     "type": "string",
-                    "enum": ["Standard_LRS", "Standard_ZRS", "Standard_GRS", "Standard_RAGZRS"],
+                    "enum": ["Standard_LRS", "Standard_ZRS", "Standard_GRS", "Standard_GZRS", "Standard_RAGZRS"],
                 },
                 "softDeleteDays": {"type": "integer", "minimum": 1, "maximum": 365},
             },
