@@ -242,7 +242,7 @@ def numerical_quality(
     return {
         "null_value_rate": float(np.count_nonzero(nulls)) / n,
         "data_type_error_rate": float(np.count_nonzero(type_errors)) / n,
-        "out_of_bounds_rate": oob / n,
+        "out_of_bounds_rate": float(oob) / n,
     }
 
 

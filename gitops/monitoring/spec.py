@@ -241,12 +241,12 @@ def _thresholds(stype: str, mt: Any) -> Thresholds:
     from azure.ai.ml.entities._monitoring import thresholds as t
 
     if mt is None:
-        defaults = {
+        defaults: dict[str, Any] = {
             "data_drift": t.DataDriftMetricThreshold,
             "prediction_drift": t.PredictionDriftMetricThreshold,
             "data_quality": t.DataQualityMetricThreshold,
-        }[stype]
-        mt = defaults._get_default_thresholds()
+        }
+        mt = defaults[stype]._get_default_thresholds()
     out = Thresholds()
     for kind in ("numerical", "categorical"):
         group = getattr(mt, kind, None)

@@ -1,0 +1,1 @@
+"""Local evaluation of Azure ML model monitors: the same signals and metrics, on the local target's collected data."""

@@ -1,0 +1,316 @@
+"""Evaluate a monitor's signals on collected production data against its reference data.
+
+:func:`run_monitor` is the whole thing for one monitor: read data, compute per-feature metrics,
+compare with the YAML's thresholds, write ``report.json`` and ``report.html``. It is what
+``mlops monitor run`` calls and what a demo or notebook calls directly with a collected-data
+folder.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from gitops.monitoring import metrics as M
+from gitops.monitoring.data import (
+    PREDICTION_COLUMN,
+    Column,
+    DataError,
+    Table,
+    as_categorical,
+    read_inputs,
+    read_outputs,
+    read_reference,
+)
+from gitops.monitoring.spec import MonitorSpec, SignalSpec
+
+MAX_CHART_CATEGORIES = 20
+
+
+@dataclass
+class FeatureResult:
+    feature: str
+    kind: str  # numerical | categorical
+    metrics: dict[str, float]
+    thresholds: dict[str, float]
+    breaches: list[str]
+    # For the HTML chart: bin labels and proportions on each side.
+    chart: dict[str, Any] | None = None
+
+
+@dataclass
+class SignalResult:
+    name: str
+    type: str
+    status: str  # ok | breached | not_evaluated
+    alert_enabled: bool
+    reason: str = ""
+    reference: str = ""
+    production: str = ""
+    reference_rows: int = 0
+    production_rows: int = 0
+    notes: list[str] = field(default_factory=list)
+    features: list[FeatureResult] = field(default_factory=list)
+
+    @property
+    def breached(self) -> bool:
+        return self.status == "breached"
+
+
+@dataclass
+class MonitorResult:
+    monitor: str
+    env: str
+    file: str
+    endpoint: str | None
+    deployment: str | None
+    window: dict[str, str | None]
+    generated_at: str
+    alert_emails: list[str]
+    signals: list[SignalResult]
+    report_dir: str = ""
+
+    @property
+    def breached(self) -> bool:
+        return any(s.breached for s in self.signals)
+
+    def breached_signals(self) -> list[SignalResult]:
+        return [s for s in self.signals if s.breached]
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = asdict(self)
+        out["breached"] = self.breached
+        for s in out["signals"]:
+            s["breached"] = s["status"] == "breached"
+        cleaned: dict[str, Any] = _finite(out)
+        return cleaned
+
+
+def _finite(obj: Any) -> Any:
+    """JSON has no NaN/inf; they become null (the report explains missing values)."""
+    if isinstance(obj, float):
+        return obj if math.isfinite(obj) else None
+    if isinstance(obj, dict):
+        return {k: _finite(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_finite(v) for v in obj]
+    return obj
+
+
+def collection_dir(data_root: Path, spec: MonitorSpec, collection: str) -> Path:
+    if spec.endpoint is None or spec.deployment is None:
+        raise DataError(f"monitor {spec.name} has no endpoint_deployment_id to find collected data")
+    return data_root / spec.endpoint / spec.deployment / collection
+
+
+def run_monitor(
+    spec: MonitorSpec,
+    data_root: Path | None,
+    out_dir: Path | None = None,
+    env: str = "",
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> MonitorResult:
+    """Evaluate every signal; write the report under ``out_dir`` when given.
+
+    ``data_root`` holds ``<endpoint>/<deployment>/<collection>/...`` (the local target's
+    ``<state_dir>/data_collection`` or a downloaded copy of Azure's collected data); it may be None
+    when every signal names its own ``production_data`` folder."""
+    results: list[SignalResult] = []
+    ref_cache: dict[Path, Table] = {}
+    for sig in spec.signals:
+        results.append(_evaluate_signal(spec, sig, data_root, since, until, ref_cache))
+    result = MonitorResult(
+        monitor=spec.name,
+        env=env,
+        file=str(spec.file),
+        endpoint=spec.endpoint,
+        deployment=spec.deployment,
+        window={
+            "since": since.isoformat() if since else None,
+            "until": until.isoformat() if until else None,
+        },
+        generated_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        alert_emails=spec.emails,
+        signals=results,
+    )
+    if out_dir is not None:
+        from gitops.monitoring.report import write_report
+
+        write_report(result, out_dir)
+    return result
+
+
+def _evaluate_signal(
+    spec: MonitorSpec,
+    sig: SignalSpec,
+    data_root: Path | None,
+    since: datetime | None,
+    until: datetime | None,
+    ref_cache: dict[Path, Table],
+) -> SignalResult:
+    res = SignalResult(sig.name, sig.type, "ok", sig.alert_enabled)
+    if sig.not_evaluated is not None:
+        res.status = "not_evaluated"
+        res.reason = sig.not_evaluated
+        return res
+    assert sig.reference is not None  # spec loading guarantees it for evaluated signals
+    if sig.reference not in ref_cache:
+        ref_cache[sig.reference] = read_reference(sig.reference)
+    ref = ref_cache[sig.reference]
+    res.reference = str(sig.reference)
+    res.reference_rows = ref.rows
+    collection = "model_outputs" if sig.type == "prediction_drift" else "model_inputs"
+    if sig.production is not None:
+        prod_dir = sig.production
+    elif data_root is not None:
+        prod_dir = collection_dir(data_root, spec, collection)
+    else:
+        raise DataError(f"signal {sig.name}: no production data folder (give the collected data root)")
+    res.production = str(prod_dir)
+    if not prod_dir.exists():
+        raise DataError(
+            f"signal {sig.name}: no collected {collection} at {prod_dir}; does deployment "
+            f"{spec.endpoint}/{spec.deployment} collect {collection} and has it received traffic?"
+        )
+
+    if sig.type == "prediction_drift":
+        pred_col = sig.reference_columns.get("prediction", PREDICTION_COLUMN)
+        if pred_col not in ref.columns:
+            raise DataError(
+                f"signal {sig.name}: reference data {sig.reference} has no prediction column {pred_col!r} "
+                "(set reference_data.data_column_names.prediction)"
+            )
+        ref_col = ref.columns[pred_col]
+        # Classification outputs are classes even when encoded as integers.
+        categorical = (spec.ml_task or "").lower() != "regression"
+        collected = read_outputs(prod_dir, since, until, numeric=not categorical)
+        res.production_rows = collected.table.rows
+        prod_col = collected.table.columns[PREDICTION_COLUMN]
+        if categorical:
+            ref_col, prod_col = as_categorical(ref_col), as_categorical(prod_col)
+        res.features.append(_drift_feature(pred_col, ref_col, prod_col, sig))
+    else:
+        excluded = set(sig.reference_columns.values())
+        feature_names = [c for c in ref.columns if c not in excluded]
+        selected = _select_features(sig, feature_names, res)
+        kinds = {n: _kind(sig, ref.columns[n]) for n in feature_names}
+        collected = read_inputs(
+            prod_dir, feature_names, since, until, numeric={n: k == "numerical" for n, k in kinds.items()}
+        )
+        res.production_rows = collected.table.rows
+        if res.production_rows == 0:
+            raise DataError(f"signal {sig.name}: no production rows in {prod_dir} for the window")
+        for n in selected:
+            ref_col, prod_col = ref.columns[n], collected.table.columns[n]
+            if kinds[n] == "categorical":
+                ref_col, prod_col = as_categorical(ref_col), as_categorical(prod_col)
+            if sig.type == "data_drift":
+                res.features.append(_drift_feature(n, ref_col, prod_col, sig))
+            else:
+                res.features.append(_quality_feature(n, ref_col, prod_col, sig))
+    if any(f.breaches for f in res.features):
+        res.status = "breached"
+    return res
+
+
+def _kind(sig: SignalSpec, col: Column) -> str:
+    if col.name in sig.type_override:
+        return sig.type_override[col.name]
+    return "numerical" if col.numeric else "categorical"
+
+
+def _select_features(sig: SignalSpec, names: list[str], res: SignalResult) -> list[str]:
+    if sig.features is not None:
+        unknown = [f for f in sig.features if f not in names]
+        if unknown:
+            raise DataError(
+                f"signal {sig.name}: features {', '.join(unknown)} are not columns of the reference data "
+                f"{sig.reference} (columns: {', '.join(names)})"
+            )
+        return list(sig.features)
+    if sig.top_n is not None and sig.top_n < len(names):
+        res.notes.append(
+            f"top_n_feature_importance: {sig.top_n} needs feature importances, which local evaluation does "
+            f"not compute; all {len(names)} features were evaluated"
+        )
+    return names
+
+
+def _drift_feature(name: str, ref: Column, prod: Column, sig: SignalSpec) -> FeatureResult:
+    if ref.numeric and prod.numeric:
+        r = ref.values[~ref.nulls & ~ref.type_errors]
+        q = prod.values[~prod.nulls & ~prod.type_errors]
+        values = M.numerical_drift(r, q)
+        thresholds = sig.thresholds.numerical
+        kind = "numerical"
+    else:
+        values = M.categorical_drift(ref.values[~ref.nulls], prod.values[~prod.nulls])
+        thresholds = sig.thresholds.categorical
+        kind = "categorical"
+    breaches = [m for m, thr in thresholds.items() if m in values and M.breached(m, values[m], thr)]
+    feat = FeatureResult(name, kind, values, dict(thresholds), breaches)
+    if breaches:
+        feat.chart = _chart(ref, prod)
+    return feat
+
+
+def _quality_feature(name: str, ref: Column, prod: Column, sig: SignalSpec) -> FeatureResult:
+    if ref.numeric and prod.numeric:
+        present = ref.values[~np.isnan(ref.values)]
+        if present.size == 0:
+            raise DataError(
+                f"signal {sig.name}: reference column {name!r} has no values to learn bounds from"
+            )
+        values = M.numerical_quality(
+            prod.values, prod.type_errors, float(present.min()), float(present.max())
+        )
+        values["reference_min"] = float(present.min())
+        values["reference_max"] = float(present.max())
+        thresholds = sig.thresholds.numerical
+        kind = "numerical"
+    else:
+        cats = {str(c) for c in ref.values[~ref.nulls]}
+        values = M.categorical_quality(prod.values, prod.nulls, cats)
+        thresholds = sig.thresholds.categorical
+        kind = "categorical"
+    breaches = [m for m, thr in thresholds.items() if m in values and M.breached(m, values[m], thr)]
+    feat = FeatureResult(name, kind, values, dict(thresholds), breaches)
+    if breaches:
+        feat.chart = _chart(ref, prod)
+    return feat
+
+
+def _chart(ref: Column, prod: Column) -> dict[str, Any]:
+    """Reference vs production proportions on the bins the metrics used (categories: the most common)."""
+    if ref.numeric and prod.numeric:
+        r = ref.values[~np.isnan(ref.values)]
+        q = prod.values[~np.isnan(prod.values)]
+        if r.size == 0 or q.size == 0:
+            return {"labels": [], "reference": [], "production": []}
+        edges = M.quantile_edges(np.sort(r))
+        hr, hq = M.histogram(r, edges), M.histogram(q, edges)
+        finite = edges[1:-1]
+        labels = [f"< {finite[0]:.4g}"] if finite.size else ["all"]
+        labels += [f"{a:.4g} – {b:.4g}" for a, b in zip(finite[:-1], finite[1:], strict=True)]
+        if finite.size:
+            labels.append(f"≥ {finite[-1]:.4g}")
+        return {
+            "labels": labels,
+            "reference": (hr / max(hr.sum(), 1)).tolist(),
+            "production": (hq / max(hq.sum(), 1)).tolist(),
+        }
+    cats, cr, cq = M.category_counts(ref.values[~ref.nulls], prod.values[~prod.nulls])
+    pr = cr / max(cr.sum(), 1)
+    pq = cq / max(cq.sum(), 1)
+    order = np.argsort(-(pr + pq))[:MAX_CHART_CATEGORIES]
+    return {
+        "labels": [cats[i] for i in order],
+        "reference": pr[order].tolist(),
+        "production": pq[order].tolist(),
+    }
