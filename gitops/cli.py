@@ -21,6 +21,7 @@ SUBCOMMAND_MODULES: tuple[str, ...] = (
     "gitops.local.commands",  # down, get-credentials, models (local target)
     "mlplatform.cli",  # render (platform team)
     "gitops.demo",  # demo
+    "gitops.monitoring.cli",  # monitor run
 )
 
 
