@@ -362,6 +362,9 @@ def load_desired(env_dir: Path, manifest: Manifest | None = None) -> DesiredStat
             diags += sdk_error_diagnostics(mdoc, exc, "monitor schedule")
             continue
         mname = mon.name
+        if not mname:
+            diags.append(mdoc.diag("a monitor needs a `name`"))
+            continue
         if mname in state.monitors:
             diags.append(
                 mdoc.diag(

@@ -194,7 +194,7 @@ class AzureMLTarget:
             "list schedules", lambda: list(self.ml.schedules.list(list_view_type=ScheduleListViewType.ALL))
         )
         for s in schedules:
-            if not isinstance(s, MonitorSchedule):
+            if not isinstance(s, MonitorSchedule) or not s.name:
                 continue
             target = getattr(s.create_monitor, "monitoring_target", None)
             ref = str(getattr(target, "endpoint_deployment_id", "") or "")

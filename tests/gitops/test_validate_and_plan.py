@@ -167,3 +167,31 @@ def test_unknown_environment_and_missing_confirmation(mlops, envs: Path):
     assert data["target"] == "azureml"
     r = mlops("apply", "--env", "dev")  # stdin is not a terminal under pytest
     assert r.code == 1 and "--auto-approve" in r.err
+
+
+def test_cli_help_does_not_import_azure_ai_ml():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from gitops.cli import build_parser\n"
+        "try:\n    build_parser().parse_args(['validate', '--help'])\n"
+        "except SystemExit:\n    pass\n"
+        "print('azure.ai.ml' in sys.modules)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=Path(__file__).parents[2],
+    )
+    assert out.stdout.strip().splitlines()[-1] == "False"
+
+
+def test_saved_plan_for_another_environment_is_refused(mlops, tmp_path: Path):
+    out = tmp_path / "plan.json"
+    assert mlops("plan", "--env", "prod", "--out", str(out)).code == 0
+    r = mlops("apply", "--env", "dev", "--plan", str(out))
+    assert r.code == 1 and "is a plan for environment 'prod'" in r.err
