@@ -288,8 +288,10 @@ def _fast_matrix(
     if not pa.types.is_struct(body.type) or body.type.get_field_index(key) < 0:
         return None
     if (since is not None or until is not None) and "time" in table.column_names:
-        mask = _time_mask(table.column("time"), since, until)
-        body = body.filter(mask)
+        try:
+            body = body.filter(_time_mask(table.column("time"), since, until))
+        except pa.ArrowInvalid:
+            return None
     body = body.combine_chunks() if isinstance(body, pa.ChunkedArray) else body
     rows = pc.struct_field(body, key)
     inner = rows.type
@@ -318,16 +320,15 @@ def _time_mask(times: Any, since: datetime | None, until: datetime | None) -> An
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    ts = (
-        times
-        if pa.types.is_timestamp(times.type)
-        else pc.strptime(pc.replace_substring(times, "Z", ""), format="%Y-%m-%dT%H:%M:%S.%f", unit="ms")
-    )
+    unit = pa.timestamp("us", tz="UTC")
+    # Arrow's string->timestamp cast reads ISO 8601 with "Z" or an offset; a file whose times it
+    # cannot read goes to the per-line reader through the ArrowInvalid the caller handles.
+    ts = pc.cast(times, unit)
     mask = None
     if since is not None:
-        mask = pc.greater_equal(ts, pa.scalar(since.replace(tzinfo=None), type=pa.timestamp("ms")))
+        mask = pc.greater_equal(ts, pa.scalar(since, type=unit))
     if until is not None:
-        m2 = pc.less(ts, pa.scalar(until.replace(tzinfo=None), type=pa.timestamp("ms")))
+        m2 = pc.less(ts, pa.scalar(until, type=unit))
         mask = m2 if mask is None else pc.and_(mask, m2)
     return mask
 

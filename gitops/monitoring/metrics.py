@@ -102,7 +102,9 @@ def quantile_edges(ref: FloatArray, n_bins: int = DEFAULT_BINS) -> FloatArray:
     """Inner edges at reference quantiles; the outer bins are open (see module doc)."""
     if ref.size == 0:
         raise ValueError("reference column has no values")
-    qs = np.quantile(ref, np.linspace(0.0, 1.0, n_bins + 1)[1:-1])
+    # inverted_cdf keeps edges on observed values, so a discrete feature gets one bin per value
+    # instead of interpolated edges that leave empty bins between its values.
+    qs = np.quantile(ref, np.linspace(0.0, 1.0, n_bins + 1)[1:-1], method="inverted_cdf")
     inner = np.unique(qs)
     edges: FloatArray = np.concatenate(([-np.inf], inner, [np.inf]))
     return edges

@@ -96,8 +96,19 @@ def load_monitor(path: Path) -> MonitorSpec:
     try:
         entity = _load_schedule(path)
     except Exception as exc:  # noqa: BLE001 - every loader failure is user input to report
-        raise InputErrors(sdk_error_diagnostics(doc, exc, "monitor schedule")) from None
+        raise InputErrors(sdk_error_diagnostics(doc, _root_cause(exc), "monitor schedule")) from None
     return monitor_spec(entity, doc)
+
+
+def _root_cause(exc: BaseException) -> Exception:
+    """The schema error itself: on a validation failure azure-ai-ml's loader raises a message-less
+    NotImplementedError while building its error report, chained to the marshmallow error."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if "{" in str(seen) and isinstance(seen, Exception):
+            return seen
+        seen = seen.__cause__ or seen.__context__
+    return exc if isinstance(exc, Exception) else RuntimeError(str(exc))
 
 
 def monitor_spec(entity: Any, doc: YamlDoc) -> MonitorSpec:
@@ -164,7 +175,9 @@ def _local_path(doc: YamlDoc, value: Any, what: str, *keys: str) -> tuple[Path |
     path = getattr(value, "path", None) if value is not None else None
     if not path:
         return None, [doc.diag(f"{what} has no input_data.path", *keys)]
-    text = str(path)
+    raw = _raw(doc, *keys)
+    # The SDK strips "azureml:" from asset references, so the YAML's own text decides.
+    text = str(raw) if isinstance(raw, str) else str(path)
     if text.startswith(("azureml:", "azureml://", "https://", "wasbs://", "abfss://")):
         return None, [
             doc.diag(
@@ -178,6 +191,15 @@ def _local_path(doc: YamlDoc, value: Any, what: str, *keys: str) -> tuple[Path |
     if not p.exists():
         return None, [doc.diag(f"{what} {text!r} not found (looked for {p})", *keys)]
     return p.resolve(), []
+
+
+def _raw(doc: YamlDoc, *keys: str) -> Any:
+    node: Any = doc.data
+    for k in keys:
+        if not isinstance(node, dict) or k not in node:
+            return None
+        node = node[k]
+    return node
 
 
 def _signal(name: str, sig: Any, doc: YamlDoc) -> tuple[SignalSpec | None, list[Diagnostic]]:

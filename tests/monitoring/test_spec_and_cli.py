@@ -1,0 +1,109 @@
+"""Bad monitor YAML gives file:line errors; `mlops monitor run` exit codes."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from gitops.cli import main
+from gitops.errors import InputErrors
+from gitops.monitoring.spec import load_monitor
+
+from .conftest import MONITOR_YAML, SAMPLE, Collect
+
+
+def _copy_sample(tmp_path: Path, text: str | None = None) -> Path:
+    shutil.copy(SAMPLE / "reference.csv", tmp_path / "reference.csv")
+    path = tmp_path / "monitor.yml"
+    path.write_text(text if text is not None else MONITOR_YAML.read_text())
+    return path
+
+
+def _errors(path: Path) -> list[str]:
+    with pytest.raises(InputErrors) as exc:
+        load_monitor(path)
+    return [str(d) for d in exc.value.diagnostics]
+
+
+def test_yaml_syntax_error_has_line(tmp_path: Path) -> None:
+    path = _copy_sample(tmp_path, "name: x\ncreate_monitor:\n  compute: [unclosed\n")
+    (msg,) = _errors(path)
+    assert msg.startswith(f"{path}:") and "invalid YAML" in msg
+
+
+def test_unknown_field_reported_at_its_line(tmp_path: Path) -> None:
+    text = MONITOR_YAML.read_text().replace(
+        "          normalized_wasserstein_distance: 0.2", "          jensen_shanon: 0.2"
+    )
+    path = _copy_sample(tmp_path, text)
+    line = next(i for i, t in enumerate(text.splitlines(), 1) if "jensen_shanon" in t)
+    msgs = _errors(path)
+    assert any(m.startswith(f"{path}:{line}:") and "Unknown field" in m for m in msgs), msgs
+
+
+def test_missing_reference_file(tmp_path: Path) -> None:
+    path = _copy_sample(tmp_path, MONITOR_YAML.read_text().replace("./reference.csv", "./nope.csv"))
+    msgs = _errors(path)
+    assert len(msgs) == 3  # one per signal, all reported at once
+    assert all("reference_data './nope.csv' not found" in m for m in msgs)
+    lines = [int(m.split(":")[1]) for m in msgs]
+    text = path.read_text().splitlines()
+    assert all("./nope.csv" in text[n - 1] for n in lines)
+
+
+def test_workspace_asset_reference_is_not_local(tmp_path: Path) -> None:
+    path = _copy_sample(tmp_path, MONITOR_YAML.read_text().replace("./reference.csv", "azureml:wine-ref:1"))
+    assert all("workspace/cloud asset" in m for m in _errors(path))
+
+
+def test_monitor_without_signals(tmp_path: Path) -> None:
+    text = (
+        "name: m\ntrigger: {type: recurrence, frequency: day, interval: 1}\ncreate_monitor:\n"
+        "  compute: {instance_type: standard_e4s_v3, runtime_version: '3.4'}\n"
+        "  monitoring_target: {ml_task: classification, endpoint_deployment_id: azureml:e:d}\n"
+    )
+    (msg,) = _errors(_copy_sample(tmp_path, text))
+    assert ":3: no monitoring_signals" in msg
+
+
+def test_unsupported_signal_is_reported_not_evaluated(tmp_path: Path, collect: Collect) -> None:
+    text = MONITOR_YAML.read_text().replace(
+        "  alert_notification:",
+        "    attribution:\n      type: feature_attribution_drift\n      production_data:\n"
+        "        - input_data: {path: azureml:x:1, type: uri_folder}\n          data_context: model_inputs\n"
+        "      reference_data:\n        input_data: {path: ./reference.csv, type: uri_file}\n"
+        "        data_context: training\n      metric_thresholds:\n        normalized_discounted_cumulative_gain: 0.9\n"
+        "  alert_notification:",
+    )
+    spec = load_monitor(_copy_sample(tmp_path, text))
+    attribution = next(s for s in spec.signals if s.name == "attribution")
+    assert attribution.not_evaluated is not None and "ground-truth" in attribution.not_evaluated
+
+
+def test_cli_exit_codes(tmp_path: Path, collect: Collect, capsys: pytest.CaptureFixture[str]) -> None:
+    base = ["monitor", "run", "--env", "local", "--file", str(MONITOR_YAML), "--out", str(tmp_path / "out")]
+    ok = collect(rows=300, shifted=False)
+    assert main([*base, "--data-dir", str(ok)]) == 0
+    assert "wine-classifier-blue-monitor (wine-classifier/blue): ok" in capsys.readouterr().out
+    drifted = collect(rows=300, shifted=True)
+    assert main([*base, "--data-dir", str(drifted), "--no-actions"]) == 3
+    out = capsys.readouterr().out
+    assert "alcohol: normalized_wasserstein_distance" in out and "> 0.2" in out
+    assert (tmp_path / "out" / "local" / "wine-classifier-blue-monitor" / "report.html").exists()
+    # Errors: missing data, unknown monitor name, bad YAML.
+    assert main([*base, "--data-dir", str(tmp_path / "none")]) == 1
+    assert "no collected model_inputs" in capsys.readouterr().err
+    assert main([*base, "--data-dir", str(ok), "--monitor", "other"]) == 1
+    bad = _copy_sample(tmp_path, "name: x\ncreate_monitor: {compute: 3}\n")
+    assert main(["monitor", "run", "--env", "local", "--file", str(bad), "--data-dir", str(ok)]) == 1
+    assert f"{bad}:2:" in capsys.readouterr().err
+
+
+def test_cli_relative_since(tmp_path: Path, collect: Collect, capsys: pytest.CaptureFixture[str]) -> None:
+    root = collect(rows=100)
+    base = ["monitor", "run", "--env", "local", "--file", str(MONITOR_YAML), "--data-dir", str(root)]
+    assert main([*base, "--since", "1h", "--out", str(tmp_path / "o")]) == 0
+    assert main([*base, "--until", "2020-01-01", "--out", str(tmp_path / "o")]) == 1
+    assert "no collected data" in capsys.readouterr().err
