@@ -41,6 +41,7 @@ SCHEMA: dict[str, Any] = {
         "workspace",
         "compute",
         "budget",
+        "policy",
         "ci",
     ],
     "properties": {
@@ -78,7 +79,13 @@ SCHEMA: dict[str, Any] = {
             "properties": {
                 "sku": {
                     "type": "string",
-                    "enum": ["Standard_LRS", "Standard_ZRS", "Standard_GRS", "Standard_GZRS", "Standard_RAGZRS"],
+                    "enum": [
+                        "Standard_LRS",
+                        "Standard_ZRS",
+                        "Standard_GRS",
+                        "Standard_GZRS",
+                        "Standard_RAGZRS",
+                    ],
                 },
                 "softDeleteDays": {"type": "integer", "minimum": 1, "maximum": 365},
             },
@@ -145,6 +152,33 @@ SCHEMA: dict[str, Any] = {
                 },
             },
         },
+        "policy": {
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["effect", "allowedLocations"],
+            "properties": {
+                "effect": {"type": "string", "enum": ["Audit", "Deny"]},
+                "allowedLocations": {
+                    "type": "array",
+                    "minItems": 1,
+                    "items": {"type": "string", "pattern": "^[a-z0-9]+$"},
+                },
+                "exemptions": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "additionalProperties": False,
+                        "required": ["policyReferenceId", "category", "reason", "expiresOn"],
+                        "properties": {
+                            "policyReferenceId": {"type": "string", "pattern": "^[a-z0-9-]+$"},
+                            "category": {"type": "string", "enum": ["Waiver", "Mitigated"]},
+                            "reason": {"type": "string", "minLength": 20, "maxLength": 1000},
+                            "expiresOn": {"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}$"},
+                        },
+                    },
+                },
+            },
+        },
         "ci": {
             "type": "object",
             "additionalProperties": False,
@@ -206,6 +240,26 @@ class BudgetConfig:
 
 
 @dataclass(frozen=True)
+class PolicyExemptionConfig:
+    policy_reference_id: str
+    category: str
+    reason: str
+    expires_on: str
+
+
+@dataclass(frozen=True)
+class PolicyConfig:
+    effect: str
+    allowed_locations: tuple[str, ...]
+    exemptions: tuple[PolicyExemptionConfig, ...] = ()
+
+    @property
+    def enforcement_mode(self) -> str:
+        # Audit also switches off the fixed-Deny built-ins (allowed locations, required tags).
+        return "Default" if self.effect == "Deny" else "DoNotEnforce"
+
+
+@dataclass(frozen=True)
 class CiConfig:
     github_repository: str
     github_environment: str
@@ -225,6 +279,7 @@ class PlatformConfig:
     workspace: WorkspaceConfig
     compute: ComputeConfig
     budget: BudgetConfig
+    policy: PolicyConfig
     ci: CiConfig
     delete_locks: bool = False
     log_retention_days: int = 90
@@ -412,6 +467,48 @@ def _rule_errors(ws: dict[str, Any]) -> list[tuple[list[str | int], str]]:
     return found
 
 
+def initiative_reference_ids() -> set[str]:
+    """The policyDefinitionReferenceIds of policies/azure/initiative.json (what exemptions may name)."""
+    doc = json.loads((PROJECT_ROOT / "policies" / "azure" / "initiative.json").read_text(encoding="utf-8"))
+    return {str(d["policyDefinitionReferenceId"]) for d in doc["properties"]["policyDefinitions"]}
+
+
+def _policy_errors(policy: dict[str, Any], location: str | None) -> list[tuple[list[str | int], str]]:
+    import datetime as dt
+
+    found: list[tuple[list[str | int], str]] = []
+    if location and location not in policy["allowedLocations"]:
+        found.append((["policy", "allowedLocations"], f"must include the stack's location {location}"))
+    known = initiative_reference_ids()
+    today = dt.date.today()
+    for i, exemption in enumerate(policy.get("exemptions", [])):
+        ref = exemption["policyReferenceId"]
+        if ref not in known:
+            found.append(
+                (
+                    ["policy", "exemptions", i, "policyReferenceId"],
+                    f"{ref!r} is not in policies/azure/initiative.json",
+                )
+            )
+        try:
+            expires = dt.date.fromisoformat(exemption["expiresOn"])
+        except ValueError:
+            found.append((["policy", "exemptions", i, "expiresOn"], "is not a valid date"))
+            continue
+        if expires <= today:
+            found.append(
+                (["policy", "exemptions", i, "expiresOn"], "has passed; review the exemption or drop it")
+            )
+        elif expires > today + dt.timedelta(days=366):
+            found.append(
+                (
+                    ["policy", "exemptions", i, "expiresOn"],
+                    "is more than a year away; exemptions are re-reviewed yearly",
+                )
+            )
+    return found
+
+
 def validate(raw: dict[str, Any], *, stack: str, location: str | None, source: Path | None) -> PlatformConfig:
     """Check everything, report every problem at once, and return the typed configuration."""
     problems = _schema_errors(raw)
@@ -429,6 +526,9 @@ def validate(raw: dict[str, Any], *, stack: str, location: str | None, source: P
                         "prod requires AllowOnlyApprovedOutbound managed network isolation",
                     )
                 )
+            if raw["policy"]["effect"] != "Deny":
+                problems.append((["policy", "effect"], "prod must enforce its policies; expected Deny"))
+        problems += _policy_errors(raw["policy"], location)
     budget = raw.get("budget")
     if isinstance(budget, dict):
         count = len(budget.get("actualThresholds", [80, 100])) + len(budget.get("forecastThresholds", [100]))
@@ -506,6 +606,19 @@ def _typed(raw: dict[str, Any], *, stack: str, location: str) -> PlatformConfig:
             contact_emails=tuple(bud["contactEmails"]),
             actual_thresholds=tuple(float(t) for t in bud.get("actualThresholds", [80, 100])),
             forecast_thresholds=tuple(float(t) for t in bud.get("forecastThresholds", [100])),
+        ),
+        policy=PolicyConfig(
+            effect=raw["policy"]["effect"],
+            allowed_locations=tuple(raw["policy"]["allowedLocations"]),
+            exemptions=tuple(
+                PolicyExemptionConfig(
+                    policy_reference_id=e["policyReferenceId"],
+                    category=e["category"],
+                    reason=" ".join(e["reason"].split()),
+                    expires_on=e["expiresOn"],
+                )
+                for e in raw["policy"].get("exemptions", [])
+            ),
         ),
         ci=CiConfig(github_repository=ci["githubRepository"], github_environment=ci["githubEnvironment"]),
     )

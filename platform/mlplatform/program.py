@@ -13,6 +13,7 @@ from .governance import Governance
 from .identity import Identities
 from .network import Network
 from .observability import Observability
+from .policy import Policy
 from .workspace import MLWorkspace
 
 
@@ -60,6 +61,8 @@ def build(cfg: PlatformConfig) -> dict[str, Any]:
         obs.action_group.id,
         lock={"keyvault": data.key_vault.id, "storage": data.storage.id, "lake": data.lake.id},
     )
+
+    Policy("policy", cfg, rg.id, client.subscription_id)
 
     return {
         "environment": cfg.environment,

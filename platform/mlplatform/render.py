@@ -78,6 +78,11 @@ def _computed_state(token: str, inputs: dict[str, Any], rid: str, name: str) -> 
         state["principalId"] = str(uuid.uuid5(uuid.NAMESPACE_URL, rid + "#principal"))
         state["clientId"] = str(uuid.uuid5(uuid.NAMESPACE_URL, rid + "#client"))
         state["tenantId"] = FAKE_TENANT
+    elif token == "azure-native:authorization:PolicyAssignment" and isinstance(identity, dict):
+        state["identity"] = {
+            **identity,
+            "principalId": str(uuid.uuid5(uuid.NAMESPACE_URL, rid + "#principal")),
+        }
     elif token == "azure-native:keyvault:Vault":
         state["properties"] = {
             **inputs.get("properties", {}),

@@ -125,6 +125,12 @@ EXPECTED_DIFFERENCES = {
     },
     # ACR zone redundancy is a prod-only property of the environment, not a free setting.
     "mlplatform:environment": {("data-acr", "zoneRedundancy")},
+    # Audit (DoNotEnforce) in dev, Deny in prod.
+    "mlplatform:policy": {
+        ("policy-assignment", "enforcementMode"),
+        ("policy-assignment", "parameters.effect.value"),
+        ("policy-assignment", "displayName"),
+    },
 }
 
 
@@ -140,6 +146,8 @@ def test_dev_and_prod_differ_exactly_where_configured(captures: dict[str, Captur
         "gov-lock-lake",
         # workspace.isolationMode: the managed VNet approves its own private endpoints
         "ids-workspace-resource-group-azure-ai-enterprise-network-connection-approver",
+        # policy.exemptions: prod's cluster lives in the managed VNet, not a customer subnet
+        "policy-exemption-aml-compute-in-vnet",
     }
     # workspace.isolationMode Disabled: dev's cluster egresses through our NAT gateway
     assert set(dev) - set(prod) == {"net-nat", "net-pip-nat"}
