@@ -85,7 +85,12 @@ def main_bench() -> None:
     p.add_argument("--rollout", type=int, default=20)
     p.add_argument("--concurrency", type=int, default=10)
     p.add_argument("--latency-ms", type=float, default=20.0, help="added to every HTTP request")
-    p.add_argument("--deploy-seconds", type=float, default=3.0, help="time a deployment create/delete takes")
+    p.add_argument(
+        "--deploy-seconds",
+        type=float,
+        default=5.0,
+        help="time a deployment create takes (real ones: minutes)",
+    )
     p.add_argument("--op-seconds", type=float, default=0.5, help="time other long-running operations take")
     a = p.parse_args()
 

@@ -317,6 +317,7 @@ def load_desired(env_dir: Path, manifest: Manifest | None = None) -> DesiredStat
                     )
                 )
                 continue
+            diags += _check_secrets(ddoc)
             if manifest.require_pinned_versions:
                 for key in ("model", "environment"):
                     diags += _pin_diag(ddoc, ddoc.data.get(key), key, key)
@@ -386,6 +387,27 @@ def load_desired(env_dir: Path, manifest: Manifest | None = None) -> DesiredStat
     if diags:
         raise InputErrors(diags)
     return state
+
+
+_SECRET_NAME = re.compile(
+    r"SECRET|PASSWORD|PASSWD|TOKEN|CONNECTION_?STRING|API_?KEY|ACCESS_?KEY|ACCOUNT_?KEY|(^|_)SAS($|_)", re.I
+)
+
+
+def _check_secrets(doc: YamlDoc) -> list[Diagnostic]:
+    env = doc.data.get("environment_variables")
+    if not isinstance(env, dict):
+        return []
+    return [
+        doc.diag(
+            f"environment variable {name} looks like a secret committed to git; read it at runtime with the "
+            "deployment's managed identity (e.g. from Key Vault) instead",
+            "environment_variables",
+            name,
+        )
+        for name, value in env.items()
+        if _SECRET_NAME.search(str(name)) and value not in (None, "")
+    ]
 
 
 def _int_map(value: Any) -> dict[str, int]:

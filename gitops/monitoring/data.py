@@ -262,6 +262,12 @@ def read_outputs(
     values: list[Any] = []
     records = 0
     for f in files:
+        fast = _fast_vector(f, "predictions", since, until)
+        if fast is not None:
+            vector, nrec = fast
+            records += nrec
+            values.extend(vector)
+            continue
         rows, nrec = _slow_rows(f, [PREDICTION_COLUMN], since, until, outputs=True)
         records += nrec
         values.extend(r[0] for r in rows)
@@ -270,10 +276,8 @@ def read_outputs(
     return Collected(table, records, files)
 
 
-def _fast_matrix(
-    path: Path, key: str, since: datetime | None, until: datetime | None
-) -> tuple[npt.NDArray[np.float64], int] | None:
-    """(rows × features float matrix, record count) via Arrow, or None if the file needs the slow path."""
+def _read_body(path: Path, key: str, since: datetime | None, until: datetime | None) -> tuple[Any, int] | None:
+    """The ``data.<key>`` column of a collected file via Arrow (None: use the per-line reader)."""
     import pyarrow as pa
     import pyarrow.compute as pc
     from pyarrow import json as pajson
@@ -293,13 +297,42 @@ def _fast_matrix(
         except pa.ArrowInvalid:
             return None
     body = body.combine_chunks() if isinstance(body, pa.ChunkedArray) else body
-    rows = pc.struct_field(body, key)
+    return pc.struct_field(body, key), len(body)
+
+
+def _fast_vector(
+    path: Path, key: str, since: datetime | None, until: datetime | None
+) -> tuple[list[Any], int] | None:
+    import pyarrow as pa
+
+    got = _read_body(path, key, since, until)
+    if got is None:
+        return None
+    values, nrec = got
+    if not pa.types.is_list(values.type) or values.null_count:
+        return None
+    inner = values.type.value_type
+    if not (pa.types.is_integer(inner) or pa.types.is_floating(inner) or pa.types.is_string(inner)):
+        return None
+    return values.flatten().to_pylist(), nrec
+
+
+def _fast_matrix(
+    path: Path, key: str, since: datetime | None, until: datetime | None
+) -> tuple[npt.NDArray[np.float64], int] | None:
+    """(rows × features float matrix, record count) via Arrow, or None if the file needs the slow path."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    got = _read_body(path, key, since, until)
+    if got is None:
+        return None
+    rows, nrec = got
     inner = rows.type
     if not pa.types.is_list(inner) or not pa.types.is_list(inner.value_type):
         return None
-    if not (
-        pa.types.is_floating(inner.value_type.value_type) or pa.types.is_integer(inner.value_type.value_type)
-    ):
+    leaf = inner.value_type.value_type
+    if not (pa.types.is_floating(leaf) or pa.types.is_integer(leaf)):
         return None
     if rows.null_count:
         return None
@@ -308,12 +341,12 @@ def _fast_matrix(
         return None
     lengths = pc.list_value_length(flat_rows).to_numpy(zero_copy_only=False)
     if lengths.size == 0:
-        return np.empty((0, 0)), len(body)
+        return np.empty((0, 0)), nrec
     width = int(lengths[0])
     if not np.all(lengths == width):
         return None  # ragged rows: the slow path reports them
     values = flat_rows.flatten().to_numpy(zero_copy_only=False).astype(np.float64, copy=False)
-    return values.reshape(-1, width), len(body)
+    return values.reshape(-1, width), nrec
 
 
 def _time_mask(times: Any, since: datetime | None, until: datetime | None) -> Any:

@@ -19,6 +19,7 @@ import numpy as np
 from gitops.monitoring import metrics as M
 from gitops.monitoring.data import (
     PREDICTION_COLUMN,
+    Collected,
     Column,
     DataError,
     Table,
@@ -123,8 +124,10 @@ def run_monitor(
     when every signal names its own ``production_data`` folder."""
     results: list[SignalResult] = []
     ref_cache: dict[Path, Table] = {}
+    # Drift and quality signals usually read the same collection; parse it once.
+    prod_cache: dict[tuple[Any, ...], Collected] = {}
     for sig in spec.signals:
-        results.append(_evaluate_signal(spec, sig, data_root, since, until, ref_cache))
+        results.append(_evaluate_signal(spec, sig, data_root, since, until, ref_cache, prod_cache))
     result = MonitorResult(
         monitor=spec.name,
         env=env,
@@ -153,6 +156,7 @@ def _evaluate_signal(
     since: datetime | None,
     until: datetime | None,
     ref_cache: dict[Path, Table],
+    prod_cache: dict[tuple[Any, ...], Collected],
 ) -> SignalResult:
     res = SignalResult(sig.name, sig.type, "ok", sig.alert_enabled)
     if sig.not_evaluated is not None:
@@ -200,9 +204,11 @@ def _evaluate_signal(
         feature_names = [c for c in ref.columns if c not in excluded]
         selected = _select_features(sig, feature_names, res)
         kinds = {n: _kind(sig, ref.columns[n]) for n in feature_names}
-        collected = read_inputs(
-            prod_dir, feature_names, since, until, numeric={n: k == "numerical" for n, k in kinds.items()}
-        )
+        numeric = {n: k == "numerical" for n, k in kinds.items()}
+        key = (prod_dir, tuple(feature_names), tuple(sorted(numeric.items())), since, until)
+        if key not in prod_cache:
+            prod_cache[key] = read_inputs(prod_dir, feature_names, since, until, numeric=numeric)
+        collected = prod_cache[key]
         res.production_rows = collected.table.rows
         if res.production_rows == 0:
             raise DataError(f"signal {sig.name}: no production rows in {prod_dir} for the window")

@@ -29,7 +29,7 @@ def test_validate_reports_every_error_with_file_and_line(mlops, envs: Path):
     write(
         env / "endpoints" / "shop" / "deployments" / "blue.yml",
         "name: blue\nendpoint_name: shopp\nmodel: azureml:m@latest\nenvironment: azureml:env:1\n"
-        "instance_type: Standard_DS3_v2\ninstance_count: two\n",
+        "instance_type: Standard_DS3_v2\ninstance_count: two\nenvironment_variables:\n  DB_PASSWORD: hunter2\n",
     )
     write(env / "endpoints" / "9bad" / "endpoint.yml", "name: 9bad\nauth_mode: key\n")
     write(
@@ -54,6 +54,7 @@ def test_validate_reports_every_error_with_file_and_line(mlops, envs: Path):
         ("blue.yml:2:", "endpoint_name 'shopp' does not match"),
         ("blue.yml:3:", "floats (latest)"),
         ("blue.yml:6:", "`instance_count`: Not a valid integer."),
+        ("blue.yml:8:", "DB_PASSWORD looks like a secret"),
         ("monitors/m.yml:10:", "to collect model_inputs and model_outputs"),
     ]
     for where, what in expected:
