@@ -53,6 +53,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     except GitopsError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
+    except Exception as exc:
+        # Azure SDK failures (auth, permissions, throttling that outlived retries) are reported as
+        # a one-line error; anything else is a bug and keeps its traceback.
+        if not type(exc).__module__.startswith("azure."):
+            raise
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        print(f"error: Azure request failed: {type(exc).__name__}: {first}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print("interrupted; re-run the same command to converge", file=sys.stderr)
         return 1

@@ -253,7 +253,9 @@ class FakeArm:
                 if f.retry_after_ms is not None:
                     headers["Retry-After"] = str(max(1, f.retry_after_ms // 1000))
                     headers["retry-after-ms"] = str(f.retry_after_ms)
-                code = "TooManyRequests" if f.status == 429 else "InternalServerError"
+                code = {429: "TooManyRequests", 403: "AuthorizationFailed"}.get(
+                    f.status, "InternalServerError"
+                )
                 return f.status, {"error": {"code": code, "message": f"injected {f.status}"}}, headers
         return 0, None, {}
 

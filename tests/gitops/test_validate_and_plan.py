@@ -196,3 +196,11 @@ def test_saved_plan_for_another_environment_is_refused(mlops, tmp_path: Path):
     assert mlops("plan", "--env", "prod", "--out", str(out)).code == 0
     r = mlops("apply", "--env", "dev", "--plan", str(out))
     assert r.code == 1 and "is a plan for environment 'prod'" in r.err
+
+
+def test_azure_permission_error_is_one_line_not_a_traceback(mlops, fake: FakeArm):
+    fake.inject(403, count=1000)
+    r = mlops("plan", "--env", "dev")
+    assert r.code == 1
+    assert "Traceback" not in r.err
+    assert r.err.startswith("error: Azure request failed: HttpResponseError")
