@@ -191,7 +191,10 @@ def _merge_junit(parts: list[Path], suppressed: list[Finding], out: Path) -> Non
 
 
 def format_summary(outcome: Outcome, seconds: float, expired_lines: list[str]) -> str:
-    frameworks = sorted(set(outcome.passed) | {f.framework for f in outcome.failed + outcome.suppressed})
+    # The secrets framework reports nothing when it finds nothing; show that it ran.
+    frameworks = sorted(
+        set(outcome.passed) | {f.framework for f in outcome.failed + outcome.suppressed} | {"secrets"}
+    )
     lines = [f"mlops scan (checkov {CHECKOV_VERSION}, offline) in {seconds:.1f}s"]
     for fw in frameworks:
         failed = sum(1 for f in outcome.failed if f.framework == fw)
@@ -248,7 +251,17 @@ def run(args: argparse.Namespace) -> int:
     # Each render runs the whole program under mocks (several seconds); run the stacks side by side.
     renders = {
         stack: _start(
-            [sys.executable, "-m", "mlplatform.scan", "--render", stack, str(arm_dir / f"{stack}.json")], root
+            [
+                sys.executable,
+                "-m",
+                "mlplatform.scan",
+                "--render",
+                stack,
+                str(arm_dir / f"{stack}.json"),
+                str(root / f"Pulumi.{stack}.yaml"),
+                str(root / "policies" / "suppressions.yaml"),
+            ],
+            root,
         )
         for stack in args.stacks
     }
@@ -304,15 +317,15 @@ def _start(cmd: list[str], cwd: Path) -> subprocess.Popen[str]:
     return subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
-def _render_one(stack: str, path: Path) -> int:
+def _render_one(stack: str, out: Path, stack_file: Path, suppressions: Path) -> int:
     """Child-process entry: render one stack to an ARM template with the active suppressions."""
     from . import arm, render
     from .config import ConfigError
 
     try:
-        rules = arm.load_suppressions()
+        rules = arm.load_suppressions(suppressions)
         active = [s for s in rules if s not in arm.expired(rules)]
-        arm.write(arm.to_template(render.render(stack), active), path)
+        arm.write(arm.to_template(render.render(stack, stack_file), active), out)
     except (ConfigError, arm.SuppressionError) as err:
         print(f"stack {stack}: {err}", file=sys.stderr)
         return 1
@@ -320,6 +333,6 @@ def _render_one(stack: str, path: Path) -> int:
 
 
 if __name__ == "__main__":
-    if len(sys.argv) != 4 or sys.argv[1] != "--render":
-        sys.exit("usage: python -m mlplatform.scan --render STACK OUT")
-    sys.exit(_render_one(sys.argv[2], Path(sys.argv[3])))
+    if len(sys.argv) != 6 or sys.argv[1] != "--render":
+        sys.exit("usage: python -m mlplatform.scan --render STACK OUT STACK_FILE SUPPRESSIONS")
+    sys.exit(_render_one(sys.argv[2], Path(sys.argv[3]), Path(sys.argv[4]), Path(sys.argv[5])))

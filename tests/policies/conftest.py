@@ -1,0 +1,42 @@
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+CHECKOV = ROOT / ".venv-checkov" / "bin" / "checkov"
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def require_checkov() -> Path:
+    if not CHECKOV.exists():
+        pytest.skip("checkov tool venv missing: run `make checkov-venv` (make test creates it)")
+    return CHECKOV
+
+
+@pytest.fixture(scope="session")
+def fixture_results() -> dict[tuple[str, str], str]:
+    """One checkov run over every fixture: (check ID, file:resource) -> PASSED/FAILED."""
+    checkov = require_checkov()
+    proc = subprocess.run(
+        [str(checkov), "-d", str(FIXTURES), "--framework", "arm", "yaml", "--skip-download"]
+        + ["--external-checks-dir", str(ROOT / "policies" / "checkov"), "-o", "json"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode in (0, 1), proc.stderr[-2000:]
+    reports: Any = json.loads(proc.stdout)
+    found: dict[tuple[str, str], str] = {}
+    for report in reports if isinstance(reports, list) else [reports]:
+        for item in report["results"]["passed_checks"] + report["results"]["failed_checks"]:
+            where = item["file_path"].lstrip("/")
+            if report["check_type"] == "arm":
+                where += ":" + item["resource"]
+            found[(item["check_id"], where)] = item["check_result"]["result"]
+    return found
