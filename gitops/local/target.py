@@ -50,6 +50,12 @@ def local_paths(manifest: Manifest, state_dir: Path | str | None = None) -> tupl
     return sd, registry
 
 
+def collected_data_dir(manifest: Manifest, state_dir: Path | str | None = None) -> Path:
+    """Where the routers of this environment write collected inputs/outputs."""
+    sd, _ = local_paths(manifest, state_dir)
+    return (sd / manifest.env / "data_collection").resolve()
+
+
 def engine_for(
     manifest: Manifest, state_dir: Path | str | None = None, out: Callable[[str], None] | None = None
 ) -> LocalEngine:
