@@ -5,8 +5,11 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 UV_VERSION := 0.13.8
 STAMP  := $(VENV)/.installed
+# checkov pins packaging<24, which would hold the project venv back: it gets its own tool venv.
+CHECKOV_VENV  := .venv-checkov
+CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
 
-.PHONY: demo test venv lint typecheck unit lock render clean
+.PHONY: demo test venv lint typecheck unit lock render clean checkov-venv checkov-lock scan
 
 $(STAMP): requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -25,9 +28,22 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check platform gitops tests
 
 typecheck: $(STAMP)
-	cd platform && ../$(BIN)/mypy -p mlplatform __main__.py
+	cd platform && ../$(BIN)/mypy mlplatform __main__.py
 
-unit: $(STAMP)
+$(CHECKOV_STAMP): policies/checkov-requirements.lock $(STAMP)
+	test -x $(CHECKOV_VENV)/bin/python || $(PYTHON) -m venv $(CHECKOV_VENV)
+	$(BIN)/uv pip install --quiet --python $(CHECKOV_VENV)/bin/python --require-hashes \
+	    -r policies/checkov-requirements.lock
+	touch $(CHECKOV_STAMP)
+
+checkov-venv: $(CHECKOV_STAMP)
+
+# The policy gate: both stacks rendered to ARM, environments, workflows and secrets; offline.
+scan: $(STAMP) $(CHECKOV_STAMP)
+	$(BIN)/mlops scan
+
+# The policy tests run checkov from its tool venv, so the unit tests need it.
+unit: $(STAMP) $(CHECKOV_STAMP)
 	$(BIN)/pytest -q
 
 test: lint typecheck unit
@@ -41,5 +57,9 @@ lock: $(STAMP)
 	$(BIN)/uv pip compile pyproject.toml --extra dev --generate-hashes --no-emit-index-url \
 	    --universal --python-version 3.11 -q --no-header -o requirements.lock
 
+checkov-lock: $(STAMP)
+	$(BIN)/uv pip compile policies/checkov-requirements.in --generate-hashes --no-emit-index-url \
+	    --universal --python-version 3.11 -q --no-header -o policies/checkov-requirements.lock
+
 clean:
-	rm -rf $(VENV) build .mypy_cache .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(CHECKOV_VENV) build .mypy_cache .pytest_cache .ruff_cache
