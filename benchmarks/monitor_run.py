@@ -134,10 +134,16 @@ def main() -> int:
     # every run would recompile azure-ai-ml and scipy (~6 s here), which is not monitor work.
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     env["PYTHONPYCACHEPREFIX"] = str(REPO / "build" / "pycache")
-    warm = [sys.executable, "-c", "import gitops.monitoring.cli, gitops.monitoring.evaluate, gitops.monitoring.spec"]
+    warm = [
+        sys.executable,
+        "-c",
+        "import gitops.monitoring.cli, gitops.monitoring.evaluate, gitops.monitoring.spec",
+    ]
     subprocess.run(warm, check=True, env=env, cwd=REPO)
     t0 = time.perf_counter()
-    subprocess.run([*warm[:2], warm[2] + "; gitops.monitoring.spec._load_schedule"], check=True, env=env, cwd=REPO)
+    subprocess.run(
+        [*warm[:2], warm[2] + "; gitops.monitoring.spec._load_schedule"], check=True, env=env, cwd=REPO
+    )
     startup = time.perf_counter() - t0
     t0 = time.perf_counter()
     proc = subprocess.run(cmd, capture_output=True, text=True, cwd=REPO, env=env)

@@ -259,24 +259,30 @@ def read_outputs(
     files = collection_files(root, since, until)
     if not files:
         raise DataError(f"no collected data under {root}" + (f" since {since:%Y-%m-%d}" if since else ""))
-    values: list[Any] = []
+    parts: list[Column] = []
     records = 0
     for f in files:
         fast = _fast_vector(f, "predictions", since, until)
         if fast is not None:
             vector, nrec = fast
             records += nrec
-            values.extend(vector)
+            parts.append(_vector_column(PREDICTION_COLUMN, vector, numeric))
             continue
         rows, nrec = _slow_rows(f, [PREDICTION_COLUMN], since, until, outputs=True)
         records += nrec
-        values.extend(r[0] for r in rows)
-    col = column_from_values(PREDICTION_COLUMN, values, numeric)
+        parts.append(column_from_values(PREDICTION_COLUMN, [r[0] for r in rows], numeric))
+    if numeric is None and len({p.numeric for p in parts}) > 1:
+        parts = [as_categorical(p) for p in parts]
+    col = _concat([Table({PREDICTION_COLUMN: p}) for p in parts], [PREDICTION_COLUMN]).columns[
+        PREDICTION_COLUMN
+    ]
     table = Table({PREDICTION_COLUMN: col}, source=str(root))
     return Collected(table, records, files)
 
 
-def _read_body(path: Path, key: str, since: datetime | None, until: datetime | None) -> tuple[Any, int] | None:
+def _read_body(
+    path: Path, key: str, since: datetime | None, until: datetime | None
+) -> tuple[Any, int] | None:
     """The ``data.<key>`` column of a collected file via Arrow (None: use the per-line reader)."""
     import pyarrow as pa
     import pyarrow.compute as pc
@@ -300,9 +306,32 @@ def _read_body(path: Path, key: str, since: datetime | None, until: datetime | N
     return pc.struct_field(body, key), len(body)
 
 
+def _vector_column(name: str, arr: Any, numeric: bool | None) -> Column:
+    """A column from an Arrow array of predictions without a Python loop per value."""
+    import pyarrow as pa
+
+    is_number = pa.types.is_integer(arr.type) or pa.types.is_floating(arr.type)
+    if is_number and numeric is not False:
+        return numeric_column(name, arr.to_numpy(zero_copy_only=False).astype(np.float64))
+    if is_number:
+        nums = arr.to_numpy(zero_copy_only=False).astype(np.float64)
+        integral = np.isfinite(nums) & (nums == np.round(nums))
+        if integral.all():
+            # Same text as category(): 1.0 and 1 are the category "1".
+            return Column(
+                name,
+                False,
+                nums.astype(np.int64).astype(str),
+                np.zeros(nums.size, bool),
+                np.zeros(nums.size, bool),
+            )
+        return column_from_values(name, arr.to_pylist(), numeric=False)
+    return column_from_values(name, arr.to_pylist(), numeric)
+
+
 def _fast_vector(
     path: Path, key: str, since: datetime | None, until: datetime | None
-) -> tuple[list[Any], int] | None:
+) -> tuple[Any, int] | None:
     import pyarrow as pa
 
     got = _read_body(path, key, since, until)
@@ -314,7 +343,7 @@ def _fast_vector(
     inner = values.type.value_type
     if not (pa.types.is_integer(inner) or pa.types.is_floating(inner) or pa.types.is_string(inner)):
         return None
-    return values.flatten().to_pylist(), nrec
+    return values.flatten(), nrec
 
 
 def _fast_matrix(
@@ -454,6 +483,8 @@ def _concat(blocks: Iterable[Table], names: Sequence[str]) -> Table:
     out = Table()
     if not blocks:
         return out
+    if len(blocks) == 1:
+        return blocks[0]
     for n in names:
         parts = [b.columns[n] for b in blocks]
         numeric = all(p.numeric for p in parts)

@@ -177,13 +177,17 @@ def numerical_drift(ref: FloatArray, prod: FloatArray, n_bins: int = DEFAULT_BIN
         raise ValueError("needs at least one non-null value on each side")
     edges = quantile_edges(r, n_bins)
     hr, hq = histogram(r, edges), histogram(q, edges)
-    ks = ks_2samp(r, q)
+    # One ECDF pass serves both W1 and KS (the pooled sort dominates the cost at 1M rows).
+    gap, widths = _ecdf_gap(r, q)
+    scale = max(float(np.std(r)), WASSERSTEIN_MIN_SCALE)
+    d = float(gap.max())
+    en = r.size * q.size / (r.size + q.size)
     return {
         "jensen_shannon_distance": js_distance(hr, hq),
-        "normalized_wasserstein_distance": normalized_wasserstein(r, q),
+        "normalized_wasserstein_distance": float(np.sum(gap[:-1] * widths)) / scale,
         "population_stability_index": psi(hr, hq),
-        "two_sample_kolmogorov_smirnov_test": ks.pvalue,
-        "ks_statistic": ks.statistic,
+        "two_sample_kolmogorov_smirnov_test": float(np.clip(stats.kstwo.sf(d, np.round(en)), 0.0, 1.0)),
+        "ks_statistic": d,
     }
 
 
