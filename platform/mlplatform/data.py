@@ -68,8 +68,9 @@ class DataServices(pulumi.ComponentResource):
             for group in groups:
                 net.private_endpoint(f"{label}-{group}", account.id, group, [group], parent=account)
             obs.send_logs(f"{label}", account.id, parent=account, logs=False)
-            for service in groups:
-                service_name = "blob" if service == "dfs" else service
+            # dfs is served by the blob service: one diagnostic setting per service, or Pulumi
+            # declares the same URN twice (and Azure the same setting name on one scope).
+            for service_name in sorted({"blob" if g == "dfs" else g for g in groups}):
                 obs.send_logs(
                     f"{label}-{service_name}svc",
                     pulumi.Output.concat(account.id, f"/{service_name}Services/default"),
