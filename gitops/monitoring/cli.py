@@ -47,8 +47,9 @@ def register(subparsers: Any) -> None:
         "--data-dir",
         type=Path,
         help="collected data root holding <endpoint>/<deployment>/<collection>/ "
-        "(default: the local target's <state_dir>/data_collection)",
+        "(default: where the local target's routers write it for this environment)",
     )
+    r.add_argument("--state-dir", help="override local.state_dir from environment.yaml")
     r.add_argument("--since", help="window start: ISO time/date or relative (30m, 24h, 7d)")
     r.add_argument("--until", help="window end: ISO time/date or relative")
     r.add_argument("--out", type=Path, default=Path(DEFAULT_OUT), help="report root (default: %(default)s)")
@@ -98,10 +99,9 @@ def _data_root(args: argparse.Namespace, env_dir: Path) -> Path:
             f"environment {args.env} targets {manifest.target}: its collected data is in the workspace's blob "
             "store; download the data collector folder and pass --data-dir"
         )
-    from gitops.local.target import local_paths
+    from gitops.local.target import collected_data_dir
 
-    state_dir, _ = local_paths(manifest)
-    return state_dir / "data_collection"
+    return collected_data_dir(manifest, args.state_dir)
 
 
 def cmd_run(args: argparse.Namespace) -> int:

@@ -149,6 +149,24 @@ def run_monitor(
     return result
 
 
+def evaluate_file(
+    monitor_yaml: Path | str,
+    data_root: Path | str,
+    out_dir: Path | str | None = None,
+    env: str = "local",
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> MonitorResult:
+    """One call for demos and notebooks: load the monitor YAML, evaluate it on ``data_root``
+    (e.g. ``collected_data_dir(manifest)``), write the report to ``out_dir`` if given."""
+    from gitops.monitoring.spec import load_monitor
+
+    spec = load_monitor(Path(monitor_yaml))
+    return run_monitor(
+        spec, Path(data_root), Path(out_dir) if out_dir is not None else None, env, since, until
+    )
+
+
 def _evaluate_signal(
     spec: MonitorSpec,
     sig: SignalSpec,

@@ -73,23 +73,20 @@ def send(url: str, key: str, rows: list[list[float]], batch: int = 20, deploymen
     return ok
 
 
-def credentials(env: str, endpoint: str) -> tuple[str, str]:
+def credentials(env: str, endpoint: str, environments: str = "environments") -> tuple[str, str]:
+    cmd = [
+        "get-credentials",
+        "--env",
+        env,
+        "--environments",
+        environments,
+        "--endpoint",
+        endpoint,
+        "-o",
+        "json",
+    ]
     out = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "gitops.cli",
-            "get-credentials",
-            "--env",
-            env,
-            "--endpoint",
-            endpoint,
-            "-o",
-            "json",
-        ],
-        check=True,
-        capture_output=True,
-        text=True,
+        [sys.executable, "-m", "gitops.cli", *cmd], check=True, capture_output=True, text=True
     )
     data = json.loads(out.stdout)
     return data["scoringUri"], data.get("primaryKey") or data["accessToken"]
@@ -98,6 +95,7 @@ def credentials(env: str, endpoint: str) -> tuple[str, str]:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--env", default="local")
+    ap.add_argument("--environments", default="environments")
     ap.add_argument("--endpoint", default="wine-classifier")
     ap.add_argument("--deployment", help="send to this deployment only (header azureml-model-deployment)")
     ap.add_argument("--rows", type=int, default=500)
@@ -105,7 +103,7 @@ def main() -> None:
     ap.add_argument("--shift", action="store_true", help="send drifted rows")
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args()
-    url, key = credentials(args.env, args.endpoint)
+    url, key = credentials(args.env, args.endpoint, args.environments)
     rows = make_rows(args.rows, args.shift, args.seed)
     ok = send(url, key, rows, args.batch, args.deployment)
     kind = "shifted" if args.shift else "in-distribution"
