@@ -103,7 +103,12 @@ def _flatten_marshmallow(errors: Any, prefix: tuple[str, ...] = ()) -> list[tupl
 
 def sdk_error_diagnostics(doc: YamlDoc, exc: Exception, what: str) -> list[Diagnostic]:
     """Turn an azure-ai-ml/marshmallow load error into one Diagnostic per field."""
-    text = str(exc)
+    # load_schedule fails with a message-less NotImplementedError while formatting a schema
+    # error; the marshmallow error with the field details is chained to it.
+    cause: BaseException | None = exc
+    while cause is not None and "{" not in str(cause):
+        cause = cause.__cause__ or cause.__context__
+    text = str(cause if cause is not None else exc)
     start = text.find("{")
     details: Any = None
     if start >= 0:
