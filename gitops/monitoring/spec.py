@@ -96,19 +96,8 @@ def load_monitor(path: Path) -> MonitorSpec:
     try:
         entity = _load_schedule(path)
     except Exception as exc:  # noqa: BLE001 - every loader failure is user input to report
-        raise InputErrors(sdk_error_diagnostics(doc, _root_cause(exc), "monitor schedule")) from None
+        raise InputErrors(sdk_error_diagnostics(doc, exc, "monitor schedule")) from None
     return monitor_spec(entity, doc)
-
-
-def _root_cause(exc: BaseException) -> Exception:
-    """The schema error itself: on a validation failure azure-ai-ml's loader raises a message-less
-    NotImplementedError while building its error report, chained to the marshmallow error."""
-    seen: BaseException | None = exc
-    while seen is not None:
-        if "{" in str(seen) and isinstance(seen, Exception):
-            return seen
-        seen = seen.__cause__ or seen.__context__
-    return exc if isinstance(exc, Exception) else RuntimeError(str(exc))
 
 
 def monitor_spec(entity: Any, doc: YamlDoc) -> MonitorSpec:

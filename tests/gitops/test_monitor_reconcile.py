@@ -117,3 +117,16 @@ def test_monitor_with_missing_target_is_a_validation_error(mlops, fake: FakeArm,
     )
     r = mlops("apply", "--env", "dev", "--auto-approve")
     assert r.code == 1 and fake.schedules == {} and fake.endpoints == {}
+
+
+def test_bad_monitor_yaml_names_field_and_line(mlops, envs: Path):
+    text = MONITOR.format(jsd=0.01).replace(
+        "          jensen_shannon_distance: 0.01", "          jensen_shanon: 0.01"
+    )
+    monitor_file(envs).write_text(text)
+    line = next(i for i, t in enumerate(text.splitlines(), 1) if "jensen_shanon" in t)
+    r = mlops("validate", "--env", "dev")
+    assert r.code == 1
+    assert re.search(
+        rf"monitors/credit-default-blue\.yml:{line}: `[^`]*jensen_shanon`: Unknown field", r.err
+    ), r.err
