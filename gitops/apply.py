@@ -128,8 +128,16 @@ class Executor:
             self.results.append(result)
         self.on_event("done", result.action, result)
 
+    def _healthy_before(self, endpoint: str) -> set[str]:
+        have = self.actual.endpoints.get(endpoint)
+        if have is None:
+            return set()
+        return {n.lower() for n, d in have.deployments.items() if d.provisioning_state.lower() == "succeeded"}
+
     def _run_group(self, actions: list[Action]) -> None:
         failed_deployments: list[str] = []
+        # Deployments known to be healthy on this endpoint: traffic may only go to these.
+        healthy = self._healthy_before(actions[0].endpoint) if actions[0].endpoint else set()
         stop_reason = ""
         for action in actions:
             if not stop_reason and failed_deployments and action.phase >= 3:
@@ -142,6 +150,10 @@ class Executor:
             self.on_event("start", action, None)
             started = time.monotonic()
             try:
+                if action.phase == 2:
+                    healthy.discard((action.name or "").lower())
+                if action.kind in ("set_traffic", "set_mirror"):
+                    self._check_traffic_targets(action, healthy)
                 self._execute(action)
             except Exception as exc:  # noqa: BLE001 - a failed action is reported and isolates its endpoint only
                 text = str(exc).strip()
@@ -153,7 +165,18 @@ class Executor:
                 else:
                     stop_reason = f"skipped: {action.kind} {action.resource} failed"
                 continue
+            if action.phase == 2:
+                healthy.add((action.name or "").lower())
             self._record(ActionResult(action, "ok", "", time.monotonic() - started))
+
+    def _check_traffic_targets(self, action: Action, healthy: set[str]) -> None:
+        ep = self.desired.endpoints[action.name or ""]
+        wanted = {k.lower() for k, v in {**ep.traffic, **ep.mirror_traffic}.items() if v}
+        unhealthy = sorted(wanted - healthy)
+        if unhealthy:
+            raise RuntimeError(
+                f"refusing to send traffic to {', '.join(unhealthy)}: not healthy on {ep.name}; traffic left unchanged"
+            )
 
     def _execute(self, action: Action) -> None:
         kind = action.kind

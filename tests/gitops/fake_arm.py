@@ -118,6 +118,7 @@ class LoggedRequest:
     status: int
     api_version: str
     at: float
+    body: Any = None
 
 
 def _now_iso() -> str:
@@ -223,7 +224,9 @@ class FakeArm:
                 status, payload, headers = 500, {"error": {"code": "FakeBug", "message": repr(exc)}}, {}
         with self.lock:
             self.log.append(
-                LoggedRequest(h.command, path, status, (query.get("api-version") or [""])[0], time.time())
+                LoggedRequest(
+                    h.command, path, status, (query.get("api-version") or [""])[0], time.time(), body
+                )
             )
         data = b"" if payload is None else json.dumps(payload).encode()
         h.send_response(status)

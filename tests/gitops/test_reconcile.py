@@ -206,3 +206,41 @@ def test_concurrent_applies_are_serialised_by_the_lock(mlops, fake: FakeArm, env
     assert "is being applied by another run" in capsys.readouterr().err
     assert first["code"] == 0
     assert mlops("plan", "--env", "dev", "--detailed-exitcode").code == 0
+
+
+def test_endpoint_update_keeps_traffic_until_new_deployment_is_healthy(mlops, fake: FakeArm, envs: Path):
+    green = dep_file(envs, "credit-default", "green")
+    saved_green = green.read_text()
+    green.unlink()
+    edit(ep_file(envs, "credit-default"), traffic={"blue": 100})
+    assert mlops("apply", "--env", "dev", "--auto-approve").code == 0
+
+    green.write_text(saved_green)
+    edit(ep_file(envs, "credit-default"), traffic={"blue": 50, "green": 50}, description="now with green")
+    mark = len(fake.log)
+    assert mlops("apply", "--env", "dev", "--auto-approve").code == 0
+    writes = [
+        (w.method, w.path.split("/onlineEndpoints/")[-1], w.body)
+        for w in fake.writes(mark)
+        if "onlineEndpoints" in w.path
+    ]
+    assert [(m, p) for m, p, _ in writes] == [
+        ("PUT", "credit-default"),  # description; traffic unchanged
+        ("PUT", "credit-default/deployments/green"),
+        ("PUT", "credit-default"),  # traffic, only once green is healthy
+    ]
+    assert writes[0][2]["properties"]["traffic"] == {"blue": 100}
+    assert writes[0][2]["properties"]["description"] == "now with green"
+    assert writes[2][2]["properties"]["traffic"] == {"blue": 50, "green": 50}
+
+
+def test_mirror_to_live_promotion(mlops, fake: FakeArm, envs: Path):
+    assert mlops("apply", "--env", "prod", "--auto-approve").code == 0
+    assert fake.endpoints["credit-default"]["properties"]["mirrorTraffic"] == {"green": 10}
+    edit(ep_file(envs, "credit-default", "prod"), traffic={"blue": 90, "green": 10}, mirror_traffic=None)
+    r = mlops("plan", "--env", "prod")
+    assert "set_traffic" in r.out and 'mirror_traffic: {"green": 10} -> {}' in r.out
+    assert mlops("apply", "--env", "prod", "--auto-approve").code == 0
+    assert fake.traffic("credit-default") == {"blue": 90, "green": 10}
+    assert fake.endpoints["credit-default"]["properties"]["mirrorTraffic"] == {}
+    assert mlops("plan", "--env", "prod", "--detailed-exitcode").code == 0
