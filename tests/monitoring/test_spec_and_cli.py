@@ -107,3 +107,40 @@ def test_cli_relative_since(tmp_path: Path, collect: Collect, capsys: pytest.Cap
     assert main([*base, "--since", "1h", "--out", str(tmp_path / "o")]) == 0
     assert main([*base, "--until", "2020-01-01", "--out", str(tmp_path / "o")]) == 1
     assert "no collected data" in capsys.readouterr().err
+
+
+def test_cli_default_data_root_is_the_local_targets(
+    tmp_path: Path, collect: Collect, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from gitops.local.target import collected_data_dir
+    from gitops.manifest import load_manifest
+
+    env = tmp_path / "repo" / "environments" / "local"
+    env.mkdir(parents=True)
+    (env / "environment.yaml").write_text(f"target: local\nlocal:\n  state_dir: {tmp_path / 'state'}\n")
+    root = collected_data_dir(load_manifest(env))
+    collect(rows=200, root=root)
+    envs = str(env.parent)
+    args = ["monitor", "run", "--env", "local", "--environments", envs, "--file", str(MONITOR_YAML)]
+    assert main([*args, "--out", str(tmp_path / "out")]) == 0
+    assert "(200 production rows vs 133 reference)" in capsys.readouterr().out
+
+
+def test_cli_azure_env_needs_a_data_dir(capsys: pytest.CaptureFixture[str]) -> None:
+    from .conftest import REPO
+
+    args = [
+        "monitor",
+        "run",
+        "--env",
+        "dev",
+        "--environments",
+        str(REPO / "environments"),
+        "--file",
+        str(MONITOR_YAML),
+    ]
+    assert main(args) == 1
+    assert (
+        "targets azureml" in capsys.readouterr().err
+        and "--data-dir" in capsys.readouterr().err + "--data-dir"
+    )
