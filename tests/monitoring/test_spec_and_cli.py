@@ -140,7 +140,5 @@ def test_cli_azure_env_needs_a_data_dir(capsys: pytest.CaptureFixture[str]) -> N
         str(MONITOR_YAML),
     ]
     assert main(args) == 1
-    assert (
-        "targets azureml" in capsys.readouterr().err
-        and "--data-dir" in capsys.readouterr().err + "--data-dir"
-    )
+    err = capsys.readouterr().err
+    assert "targets azureml" in err and "pass --data-dir" in err
