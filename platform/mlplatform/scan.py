@@ -151,14 +151,18 @@ def _merge_sarif(parts: list[Path], suppressed: list[Finding], out: Path) -> Non
     late = [f for f in suppressed if f.framework == "arm" and f.check_id.startswith("CKV2_")]
     for run in runs:
         for result in run.get("results", []):
-            for f in late:
-                uri = json.dumps(result.get("locations", []))
-                if (
-                    result.get("ruleId") == f.check_id
-                    and Path(f.file).name in uri
-                    and f.resource in json.dumps(result)
-                ):
-                    result["suppressions"] = [{"kind": "external", "justification": f.reason}]
+            for loc in result.get("locations", []):
+                physical = loc.get("physicalLocation", {})
+                uri = str(physical.get("artifactLocation", {}).get("uri", ""))
+                start = physical.get("region", {}).get("startLine")
+                for f in late:
+                    # SARIF names no resource; the file and the resource's first line identify it.
+                    if (
+                        result.get("ruleId") == f.check_id
+                        and uri.endswith(Path(f.file).name)
+                        and start == f.lines[0]
+                    ):
+                        result["suppressions"] = [{"kind": "external", "justification": f.reason}]
     doc = {
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
         "version": "2.1.0",
@@ -208,7 +212,7 @@ def format_summary(outcome: Outcome, seconds: float, expired_lines: list[str]) -
         f"suppressed {len(outcome.suppressed):>3}"
     )
     if outcome.suppressed:
-        lines.append("suppressed (policies/suppressions.yaml):")
+        lines.append("suppressed (policies/suppressions.yaml, or inline skip comments in test fixtures):")
         for f in sorted(outcome.suppressed, key=lambda x: (x.file, x.check_id, x.resource)):
             lines.append(f"  {f.check_id} {f.resource} [{f.file}]: {f.reason}")
     for line in expired_lines:
