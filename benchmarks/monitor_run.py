@@ -145,10 +145,14 @@ def main() -> int:
         [*warm[:2], warm[2] + "; gitops.monitoring.spec._load_schedule"], check=True, env=env, cwd=REPO
     )
     startup = time.perf_counter() - t0
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
     proc = subprocess.run(cmd, capture_output=True, text=True, cwd=REPO, env=env)
     wall = time.perf_counter() - t0
-    peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    # ru_maxrss of RUSAGE_CHILDREN is the largest child; the warm-up child is far smaller.
+    peak_mb = after.ru_maxrss / 1024
     if proc.returncode not in (0, 3):
         print(proc.stdout, proc.stderr, sep="\n")
         print(f"mlops monitor run failed with exit code {proc.returncode}")
@@ -166,6 +170,8 @@ def main() -> int:
         f"wall time {wall:.2f} s (of which ~{startup:.1f} s interpreter + imports)  |  "
         f"peak RSS {peak_mb:.0f} MB  |  {args.rows / wall:,.0f} rows/s"
     )
+    load = os.getloadavg()[0]
+    print(f"CPU time {cpu:.2f} s on {os.cpu_count()} cores (1-min load average at the end {load:.1f})")
     if not args.keep:
         shutil.rmtree(args.workdir)
     return 0
