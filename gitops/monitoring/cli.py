@@ -174,6 +174,8 @@ def _print_text(result: Any, outcomes: list[Any]) -> None:
             f"  {s.name} [{s.type}]: {s.status} ({s.production_rows} production rows vs {s.reference_rows} reference)"
         )
         for f in s.features:
+            if f.note:
+                print(f"    {f.feature}: {f.note}")
             for m in f.breaches:
                 op = "<" if m in LOWER_IS_DRIFT else ">"
                 print(f"    {f.feature}: {m} = {f.metrics[m]:.4g} {op} {f.thresholds[m]:.4g}")

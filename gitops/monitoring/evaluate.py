@@ -42,6 +42,7 @@ class FeatureResult:
     breaches: list[str]
     # For the HTML chart: bin labels and proportions on each side.
     chart: dict[str, Any] | None = None
+    note: str = ""
 
 
 @dataclass
@@ -267,16 +268,19 @@ def _select_features(sig: SignalSpec, names: list[str], res: SignalResult) -> li
 
 
 def _drift_feature(name: str, ref: Column, prod: Column, sig: SignalSpec) -> FeatureResult:
-    if ref.numeric and prod.numeric:
-        r = ref.values[~ref.nulls & ~ref.type_errors]
-        q = prod.values[~prod.nulls & ~prod.type_errors]
-        values = M.numerical_drift(r, q)
-        thresholds = sig.thresholds.numerical
-        kind = "numerical"
-    else:
-        values = M.categorical_drift(ref.values[~ref.nulls], prod.values[~prod.nulls])
-        thresholds = sig.thresholds.categorical
-        kind = "categorical"
+    numeric = ref.numeric and prod.numeric
+    r = ref.values[~ref.nulls & ~ref.type_errors]
+    q = prod.values[~prod.nulls & ~prod.type_errors]
+    thresholds = sig.thresholds.numerical if numeric else sig.thresholds.categorical
+    kind = "numerical" if numeric else "categorical"
+    if r.size == 0 or q.size == 0:
+        # Nothing to compare; an all-null column is the data quality signal's finding, not drift.
+        side = "reference" if r.size == 0 else "production"
+        note = f"no valid {side} values; drift not computed"
+        return FeatureResult(
+            name, kind, {m: float("nan") for m in thresholds}, dict(thresholds), [], note=note
+        )
+    values = M.numerical_drift(r, q) if numeric else M.categorical_drift(r, q)
     breaches = [m for m, thr in thresholds.items() if m in values and M.breached(m, values[m], thr)]
     feat = FeatureResult(name, kind, values, dict(thresholds), breaches)
     if breaches:

@@ -97,7 +97,8 @@ def _feature_table(features: list[FeatureResult]) -> str:
                 text += f" <small>(alert {op} {_fmt(thr)})</small>"
             cls = " class='breach'" if m in f.breaches else ""
             cells.append(f"<td{cls}>{text}</td>")
-        rows.append(f"<tr><td>{escape(f.feature)}</td><td>{f.kind}</td>{''.join(cells)}</tr>")
+        note = f"<br><small class='skip'>{escape(f.note)}</small>" if f.note else ""
+        rows.append(f"<tr><td>{escape(f.feature)}{note}</td><td>{f.kind}</td>{''.join(cells)}</tr>")
     rows.append("</table>")
     return "".join(rows)
 

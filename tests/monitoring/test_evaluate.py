@@ -96,3 +96,20 @@ def test_wrong_row_width_is_reported(tmp_path: Path) -> None:
     write_records(root, [{"data": [[1.0, 2.0, 3.0]]}])
     with pytest.raises(DataError, match="rows have 3 values but the reference has 13 features"):
         run_monitor(load_monitor(MONITOR_YAML), tmp_path / "dc", None)
+
+
+def test_all_null_feature_is_a_quality_breach_not_a_crash(tmp_path: Path) -> None:
+    rows = [[None if j == 0 else 13.0 + (i % 7) * 0.1 for j in range(13)] for i in range(60)]
+    root = tmp_path / "dc" / "wine-classifier" / "blue" / "model_inputs" / "2026" / "01" / "02" / "data.jsonl"
+    write_records(root, [{"data": rows[i : i + 10]} for i in range(0, 60, 10)])
+    out = tmp_path / "out"
+    spec = load_monitor(MONITOR_YAML)
+    spec.signals = [s for s in spec.signals if s.type != "prediction_drift"]
+    result = run_monitor(spec, tmp_path / "dc", out)
+    drift, quality = result.signals
+    alcohol = next(f for f in drift.features if f.feature == "alcohol")
+    assert alcohol.breaches == [] and "no valid production values" in alcohol.note
+    q_alcohol = next(f for f in quality.features if f.feature == "alcohol")
+    assert q_alcohol.metrics["null_value_rate"] == 1.0 and "null_value_rate" in q_alcohol.breaches
+    report = json.loads((out / "report.json").read_text())
+    assert report["signals"][0]["features"][0]["metrics"]["normalized_wasserstein_distance"] is None
