@@ -12,7 +12,9 @@ import jsonschema
 from gitops.errors import Diagnostic, InputErrors
 from gitops.yamlmarks import YamlDoc, YamlSyntaxError, load_yaml
 
-SCHEMA_PATH = Path(__file__).resolve().parent.parent / "environments" / "schema" / "environment.schema.json"
+SCHEMA_DIR = Path(__file__).resolve().parent.parent / "environments" / "schema"
+SCHEMA_PATH = SCHEMA_DIR / "environment.schema.json"
+ROLLOUT_SCHEMA_PATH = SCHEMA_DIR / "rollout.schema.json"
 MANIFEST_NAMES = ("environment.yaml", "environment.yml")
 
 
@@ -46,6 +48,21 @@ def load_schema() -> dict[str, Any]:
     with SCHEMA_PATH.open(encoding="utf-8") as fh:
         schema: dict[str, Any] = json.load(fh)
     return schema
+
+
+def load_rollout_schema() -> dict[str, Any]:
+    with ROLLOUT_SCHEMA_PATH.open(encoding="utf-8") as fh:
+        schema: dict[str, Any] = json.load(fh)
+    return schema
+
+
+def schema_validator(schema: dict[str, Any]) -> jsonschema.Draft202012Validator:
+    """A validator that resolves `rollout.schema.json` from the shipped file, never the network."""
+    from referencing import Registry, Resource
+
+    rollout = load_rollout_schema()
+    registry: Registry[Any] = Registry().with_resource(rollout["$id"], Resource.from_contents(rollout))
+    return jsonschema.Draft202012Validator(schema, registry=registry)
 
 
 def find_manifest(env_dir: Path) -> Path:
@@ -121,7 +138,14 @@ def _build(env_dir: Path, path: Path, data: dict[str, Any]) -> Manifest:
 def validate_manifest_doc(doc: YamlDoc) -> list[Diagnostic]:
     if not isinstance(doc.data, dict):
         return [doc.diag("the manifest must be a mapping with at least `target:`")]
-    validator = jsonschema.Draft202012Validator(load_schema())
+    return schema_diagnostics(
+        doc, schema_validator(load_schema()), "environments/schema/environment.schema.json"
+    )
+
+
+def schema_diagnostics(
+    doc: YamlDoc, validator: jsonschema.Draft202012Validator, schema_name: str
+) -> list[Diagnostic]:
     diags = []
     for err in validator.iter_errors(doc.data):
         where = [str(p) if not isinstance(p, int) else p for p in err.absolute_path]
@@ -132,7 +156,8 @@ def validate_manifest_doc(doc: YamlDoc) -> list[Diagnostic]:
                 diags.append(doc.diag(f"unknown key `{key}`; allowed keys here: {allowed}", *where, key))
             continue
         if err.validator == "required":
-            msg = f"{err.message} (needed for this target; see environments/schema/environment.schema.json)"
+            hint = "needed for this target; " if schema_name.endswith("environment.schema.json") else ""
+            msg = f"{err.message} ({hint}see {schema_name})"
         else:
             loc = ".".join(str(p) for p in where) or "manifest"
             msg = f"`{loc}`: {err.message}"

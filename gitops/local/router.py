@@ -136,6 +136,71 @@ class Counters:
             return {k: dict(v) for k, v in self.data.items()}
 
 
+# Upper bounds (ms) of the latency histogram buckets; the last bucket is open-ended.
+LATENCY_BUCKETS_MS = (
+    1,
+    2,
+    5,
+    10,
+    20,
+    30,
+    50,
+    75,
+    100,
+    150,
+    200,
+    300,
+    500,
+    750,
+    1000,
+    1500,
+    2000,
+    3000,
+    5000,
+    10000,
+)
+
+
+class RequestStats:
+    """Per-deployment cumulative counters for canary analysis: requests that reached a deployment
+    (live, header-routed or mirrored), answers by status class, model errors and a latency histogram.
+    Readers take two snapshots and subtract them to get a window."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.data: dict[str, dict[str, Any]] = {}
+
+    def record(self, deployment: str, status: int, latency_ms: float, model_error: bool) -> None:
+        bucket = next(
+            (i for i, b in enumerate(LATENCY_BUCKETS_MS) if latency_ms <= b), len(LATENCY_BUCKETS_MS)
+        )
+        with self._lock:
+            per = self.data.get(deployment)
+            if per is None:
+                per = {
+                    "requests": 0,
+                    "status": {"2xx": 0, "3xx": 0, "4xx": 0, "5xx": 0},
+                    "model_errors": 0,
+                    "latency_ms_sum": 0.0,
+                    "latency_buckets": [0] * (len(LATENCY_BUCKETS_MS) + 1),
+                }
+                self.data[deployment] = per
+            per["requests"] += 1
+            cls = f"{min(max(status // 100, 2), 5)}xx"
+            per["status"][cls] += 1
+            if model_error:
+                per["model_errors"] += 1
+            per["latency_ms_sum"] += latency_ms
+            per["latency_buckets"][bucket] += 1
+
+    def snapshot(self) -> dict[str, dict[str, Any]]:
+        with self._lock:
+            return {
+                k: {**v, "status": dict(v["status"]), "latency_buckets": list(v["latency_buckets"])}
+                for k, v in self.data.items()
+            }
+
+
 class RouterServer(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
@@ -146,6 +211,7 @@ class RouterServer(ThreadingHTTPServer):
         self.endpoint = endpoint
         self.config = load_config(store, endpoint)
         self.counters = Counters()
+        self.stats = RequestStats()
         self.collector = CollectorWriter(data_root)
         self.mirror_pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="mirror")
         self.mirror_slots = threading.BoundedSemaphore(MIRROR_MAX_PENDING)
@@ -183,13 +249,26 @@ class RouterServer(ThreadingHTTPServer):
         self.mirror_pool.submit(self._mirror, target, body, headers)
 
     def _mirror(self, target: Target, body: bytes, headers: dict[str, str]) -> None:
+        started = time.monotonic()
         try:
             status, _, _ = forward(target, body, headers)
             self.counters.add(target.name, "mirror" if status == 200 else "mirror_errors")
+            # Recorded as the caller would have seen it: a model's non-200 becomes a 424.
+            self.stats.record(
+                target.name, 200 if status == 200 else 424, _ms(started), model_error=status >= 500
+            )
+        except TimeoutError:
+            self.counters.add(target.name, "mirror_errors")
+            self.stats.record(target.name, 408, _ms(started), model_error=True)
         except (OSError, http.client.HTTPException):
             self.counters.add(target.name, "mirror_errors")
+            self.stats.record(target.name, 502, _ms(started), model_error=False)
         finally:
             self.mirror_slots.release()
+
+
+def _ms(started: float) -> float:
+    return (time.monotonic() - started) * 1000.0
 
 
 def forward(target: Target, body: bytes, headers: dict[str, str]) -> tuple[int, list[tuple[str, str]], bytes]:
@@ -286,7 +365,15 @@ class RouterHandler(BaseHTTPRequestHandler):
         if self.path == "/-/local/health":
             self._json(200, {"endpoint": cfg.endpoint, "generation": cfg.generation, "pid": os.getpid()})
         elif self.path == "/-/local/stats":
-            self._json(200, {"generation": cfg.generation, "counters": self.server.counters.snapshot()})
+            self._json(
+                200,
+                {
+                    "generation": cfg.generation,
+                    "counters": self.server.counters.snapshot(),
+                    "deployments": self.server.stats.snapshot(),
+                    "latency_buckets_ms": list(LATENCY_BUCKETS_MS),
+                },
+            )
         elif self.path == "/":
             self._json(200, {"endpoint": cfg.endpoint, "scoring_path": "/score"})
         else:
@@ -347,10 +434,12 @@ class RouterHandler(BaseHTTPRequestHandler):
                 cfg.endpoint, target.name, "request", request_id, decode_payload(body, ctype), ctype
             )
         dep_header = ("azureml-model-deployment", target.name)
+        started = time.monotonic()
         try:
             status, headers, data = forward(target, body, up_headers)
         except TimeoutError:
             self.server.counters.add(target.name, "timeouts")
+            self.server.stats.record(target.name, 408, _ms(started), model_error=True)
             self._json(
                 408,
                 {
@@ -361,11 +450,14 @@ class RouterHandler(BaseHTTPRequestHandler):
             return
         except (OSError, http.client.HTTPException) as exc:
             self.server.counters.add(target.name, "unreachable")
+            self.server.stats.record(target.name, 502, _ms(started), model_error=False)
             self._json(
                 502, {"message": f"Deployment {target.name} is unreachable: {exc}"}, [dep_header, *ids]
             )
             return
         passed = [(k, v) for k, v in headers if k.lower() in PASS_HEADERS]
+        # A model's 4xx is the caller's fault (bad input); 5xx means the model itself failed.
+        self.server.stats.record(target.name, 200 if status == 200 else 424, _ms(started), status >= 500)
         if status == 200:
             self.server.counters.add(target.name, "live")
             if collect and ("model_outputs" in target.collections or "response" in target.collections):
