@@ -56,6 +56,7 @@ class SignalResult:
     production: str = ""
     reference_rows: int = 0
     production_rows: int = 0
+    window: dict[str, str | None] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     features: list[FeatureResult] = field(default_factory=list)
 
@@ -123,12 +124,15 @@ def run_monitor(
     ``data_root`` holds ``<endpoint>/<deployment>/<collection>/...`` (the local target's
     ``<state_dir>/data_collection`` or a downloaded copy of Azure's collected data); it may be None
     when every signal names its own ``production_data`` folder."""
+    now = datetime.now(UTC)
     results: list[SignalResult] = []
     ref_cache: dict[Path, Table] = {}
     # Drift and quality signals usually read the same collection; parse it once.
     prod_cache: dict[tuple[Any, ...], Collected] = {}
     for sig in spec.signals:
-        results.append(_evaluate_signal(spec, sig, data_root, since, until, ref_cache, prod_cache))
+        # An explicit window (CLI --since/--until) wins over the YAML's production data_window.
+        s_since, s_until = (since, until) if since or until else sig.window(now)
+        results.append(_evaluate_signal(spec, sig, data_root, s_since, s_until, ref_cache, prod_cache))
     result = MonitorResult(
         monitor=spec.name,
         env=env,
@@ -177,7 +181,12 @@ def _evaluate_signal(
     ref_cache: dict[Path, Table],
     prod_cache: dict[tuple[Any, ...], Collected],
 ) -> SignalResult:
-    res = SignalResult(sig.name, sig.type, "ok", sig.alert_enabled)
+    res = SignalResult(sig.name, sig.type, "ok", sig.alert_enabled, notes=list(sig.notes))
+    if since is not None or until is not None:
+        res.window = {
+            "since": since.isoformat() if since else None,
+            "until": until.isoformat() if until else None,
+        }
     if sig.not_evaluated is not None:
         res.status = "not_evaluated"
         res.reason = sig.not_evaluated
@@ -228,11 +237,17 @@ def _evaluate_signal(
         if key not in prod_cache:
             prod_cache[key] = read_inputs(prod_dir, feature_names, since, until, numeric=numeric)
         collected = prod_cache[key]
-        res.production_rows = collected.table.rows
+        ref_table, prod_table = ref, collected.table
+        if sig.segment is not None:
+            ref_table = _segment(ref_table, sig, "reference data")
+            prod_table = _segment(prod_table, sig, "production data")
+            res.notes.append(f"segment: {sig.segment[0]} in {', '.join(sig.segment[1])}")
+        res.reference_rows = ref_table.rows
+        res.production_rows = prod_table.rows
         if res.production_rows == 0:
-            raise DataError(f"signal {sig.name}: no production rows in {prod_dir} for the window")
+            raise DataError(f"signal {sig.name}: no production rows in {prod_dir} for the window/segment")
         for n in selected:
-            ref_col, prod_col = ref.columns[n], collected.table.columns[n]
+            ref_col, prod_col = ref_table.columns[n], prod_table.columns[n]
             if kinds[n] == "categorical":
                 ref_col, prod_col = as_categorical(ref_col), as_categorical(prod_col)
             if sig.type == "data_drift":
@@ -242,6 +257,19 @@ def _evaluate_signal(
     if any(f.breaches for f in res.features):
         res.status = "breached"
     return res
+
+
+def _segment(table: Table, sig: SignalSpec, what: str) -> Table:
+    assert sig.segment is not None
+    feature, values = sig.segment
+    if feature not in table.columns:
+        raise DataError(f"signal {sig.name}: data_segment feature {feature!r} is not a column of the {what}")
+    col = as_categorical(table.columns[feature])
+    keep = np.isin(col.values, np.array(values, dtype=str)) & ~col.nulls
+    out = Table(source=table.source)
+    for name, c in table.columns.items():
+        out.columns[name] = Column(c.name, c.numeric, c.values[keep], c.nulls[keep], c.type_errors[keep])
+    return out
 
 
 def _kind(sig: SignalSpec, col: Column) -> str:

@@ -64,8 +64,12 @@ def render_html(result: MonitorResult) -> str:
         if s.status == "not_evaluated":
             parts.append(f"<p class='skip'>Not evaluated: {escape(s.reason)}</p>")
             continue
+        window = ""
+        if s.window:
+            window = f" · window {escape(str(s.window.get('since') or '…'))} – {escape(str(s.window.get('until') or 'now'))}"
         parts.append(
-            f"<p>Reference <code>{escape(s.reference)}</code> · production <code>{escape(s.production)}</code></p>"
+            f"<p>Reference <code>{escape(s.reference)}</code> · production <code>{escape(s.production)}</code>"
+            f"{window}</p>"
         )
         for note in s.notes:
             parts.append(f"<p class='skip'>{escape(note)}</p>")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +28,7 @@ NOT_EVALUATED_REASONS = {
     "generation_safety_quality": "needs an Azure OpenAI judge; not run locally",
     "generation_token_statistics": "LLM token statistics are not collected by the local target",
 }
+CLOUD_PREFIXES = ("azureml:", "azureml://", "https://", "http://", "wasbs://", "abfss://")
 ENDPOINT_DEPLOYMENT_RE = re.compile(r"^azureml:([^:/]+):([^:/]+)$")
 
 
@@ -52,6 +54,34 @@ class SignalSpec:
     thresholds: Thresholds = field(default_factory=Thresholds)
     alert_enabled: bool = False
     not_evaluated: str | None = None
+    notes: list[str] = field(default_factory=list)
+    # production_data.data_window: a trailing window (lookback, offset) or fixed dates.
+    lookback: timedelta | None = None
+    lookback_offset: timedelta = timedelta(0)
+    window_start: datetime | None = None
+    window_end: datetime | None = None
+    segment: tuple[str, list[str]] | None = None  # data_segment: feature, values kept
+
+    def window(self, now: datetime) -> tuple[datetime | None, datetime | None]:
+        if self.lookback is not None:
+            end = now - self.lookback_offset
+            return end - self.lookback, end
+        return self.window_start, self.window_end
+
+
+DURATION_RE = re.compile(
+    r"^P(?:(?P<w>\d+)W)?(?:(?P<d>\d+)D)?(?:T(?:(?P<h>\d+)H)?(?:(?P<m>\d+)M)?(?:(?P<s>\d+)S)?)?$"
+)
+
+
+def parse_duration(text: str) -> timedelta:
+    """ISO 8601 durations as Azure's data windows use them (P7D, PT12H, P1W); no months/years,
+    whose length is ambiguous."""
+    m = DURATION_RE.match(text.strip().upper())
+    if not m or text.strip().upper() in ("P", "PT"):
+        raise ValueError(f"{text!r} is not an ISO 8601 duration such as P7D or PT12H")
+    g = {k: int(v) if v else 0 for k, v in m.groupdict().items()}
+    return timedelta(weeks=g["w"], days=g["d"], hours=g["h"], minutes=g["m"], seconds=g["s"])
 
 
 @dataclass
@@ -167,7 +197,7 @@ def _local_path(doc: YamlDoc, value: Any, what: str, *keys: str) -> tuple[Path |
     raw = _raw(doc, *keys)
     # The SDK strips "azureml:" from asset references, so the YAML's own text decides.
     text = str(raw) if isinstance(raw, str) else str(path)
-    if text.startswith(("azureml:", "azureml://", "https://", "wasbs://", "abfss://")):
+    if text.startswith(CLOUD_PREFIXES):
         return None, [
             doc.diag(
                 f"{what} {text!r} is a workspace/cloud asset; local evaluation needs a local file or folder "
@@ -189,6 +219,40 @@ def _raw(doc: YamlDoc, *keys: str) -> Any:
             return None
         node = node[k]
     return node
+
+
+def _data_window(spec: SignalSpec, window: Any, doc: YamlDoc, *keys: str) -> list[Diagnostic]:
+    if window is None:
+        return []
+    diags: list[Diagnostic] = []
+    for attr in ("lookback_window_size", "lookback_window_offset"):
+        value = getattr(window, attr, None)
+        if value is None:
+            continue
+        try:
+            delta = parse_duration(str(value))
+        except ValueError as exc:
+            diags.append(doc.diag(f"data_window.{attr}: {exc}", *keys, "data_window", attr))
+            continue
+        if attr == "lookback_window_size":
+            spec.lookback = delta
+        else:
+            spec.lookback_offset = delta
+    for attr in ("window_start", "window_end"):
+        value = getattr(window, attr, None)
+        if value is None:
+            continue
+        try:
+            when = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+        except ValueError:
+            diags.append(
+                doc.diag(
+                    f"data_window.{attr}: {value!r} is not a date (YYYY-MM-DD)", *keys, "data_window", attr
+                )
+            )
+            continue
+        setattr(spec, attr, when if when.tzinfo else when.replace(tzinfo=UTC))
+    return diags
 
 
 def _signal(name: str, sig: Any, doc: YamlDoc) -> tuple[SignalSpec | None, list[Diagnostic]]:
@@ -217,16 +281,28 @@ def _signal(name: str, sig: Any, doc: YamlDoc) -> tuple[SignalSpec | None, list[
         spec.reference_columns = dict(getattr(ref, "data_column_names", None) or {})
     prod = getattr(sig, "production_data", None)
     if prod is not None and getattr(prod, "input_data", None) is not None:
-        spec.production, d = _local_path(
-            doc,
-            prod.input_data,
-            f"signal {name!r} production_data",
-            *keys,
-            "production_data",
-            "input_data",
-            "path",
-        )
-        diags += d
+        raw = _raw(doc, *keys, "production_data", "input_data", "path")
+        if isinstance(raw, str) and raw.startswith(CLOUD_PREFIXES):
+            # On Azure this names the collected-data asset; locally the same data is the target
+            # deployment's collection, so the YAML works unchanged in both places.
+            spec.notes.append(
+                f"production_data {raw} is a workspace asset; read the target deployment's collected data instead"
+            )
+        else:
+            spec.production, d = _local_path(
+                doc,
+                prod.input_data,
+                f"signal {name!r} production_data",
+                *keys,
+                "production_data",
+                "input_data",
+                "path",
+            )
+            diags += d
+        diags += _data_window(spec, getattr(prod, "data_window", None), doc, *keys, "production_data")
+    segment = getattr(sig, "data_segment", None)
+    if segment is not None and getattr(segment, "feature_name", None):
+        spec.segment = (str(segment.feature_name), [str(v) for v in (segment.feature_values or [])])
     feats = getattr(sig, "features", None)
     if isinstance(feats, list):
         spec.features = [str(f) for f in feats]
