@@ -9,6 +9,8 @@ against ``actions.schema.json``::
         url: https://hooks.example.com/ml-drift
         signals: [data-drift]       # optional: only these signals trigger it
         retries: 3                  # on connection errors, 429 and 5xx; exponential backoff
+        headers_from_env:           # header values from the environment, never from git
+          Authorization: DRIFT_HOOK_TOKEN
       - type: retraining_request    # a JSON file a CI workflow picks up and turns into a training run
         directory: build/retraining-requests
 
@@ -19,6 +21,7 @@ YAML, mirroring Azure, which only alerts for those.
 from __future__ import annotations
 
 import json
+import os
 import time
 import urllib.error
 import urllib.request
@@ -141,6 +144,13 @@ def _webhook(action: dict[str, Any], body: dict[str, Any], sleep: Any) -> Action
     timeout = float(action.get("timeout_seconds", 10))
     data = json.dumps(body, allow_nan=False).encode()
     headers = {"Content-Type": "application/json", **action.get("headers", {})}
+    for header, var in action.get("headers_from_env", {}).items():
+        value = os.environ.get(var)
+        if value is None:
+            return ActionOutcome(
+                "webhook", url, False, f"environment variable {var} (header {header}) is not set", 0
+            )
+        headers[header] = value
     detail = ""
     for attempt in range(1, retries + 2):
         req = urllib.request.Request(url, data=data, headers=headers, method="POST")  # noqa: S310 - http(s) only, schema-checked

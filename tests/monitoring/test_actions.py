@@ -24,6 +24,7 @@ class Hook:
     def __init__(self, statuses: list[int]) -> None:
         self.statuses = statuses  # answered in order; the last one repeats
         self.bodies: list[dict[str, Any]] = []
+        self.headers: list[dict[str, str]] = []
 
 
 @pytest.fixture
@@ -34,6 +35,7 @@ def hook() -> Iterator[tuple[Hook, str]]:
         def do_POST(self) -> None:  # noqa: N802 - http.server's naming
             body = self.rfile.read(int(self.headers["Content-Length"]))
             state.bodies.append(json.loads(body))
+            state.headers.append(dict(self.headers.items()))
             status = state.statuses[min(len(state.bodies), len(state.statuses)) - 1]
             self.send_response(status)
             self.send_header("Content-Length", "0")
@@ -144,3 +146,19 @@ def test_cli_runs_actions_from_env_folder(
     # No breach: no call.
     assert main([*args, "--data-dir", str(collect(rows=200, seed=3))]) == 0
     assert len(state.bodies) == 2
+
+
+def test_webhook_headers_from_environment(
+    hook: tuple[Hook, str], breached: MonitorResult, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    state, url = hook
+    config = ActionsConfig(
+        Path("a.yml"), [{"type": "webhook", "url": url, "headers_from_env": {"Authorization": "HOOK_TOKEN"}}]
+    )
+    monkeypatch.delenv("HOOK_TOKEN", raising=False)
+    (outcome,) = run_actions(config, breached)
+    assert not outcome.ok and "HOOK_TOKEN" in outcome.detail and state.bodies == []
+    monkeypatch.setenv("HOOK_TOKEN", "Bearer s3cret")
+    (outcome,) = run_actions(config, breached)
+    assert outcome.ok
+    assert state.headers[-1].get("Authorization") == "Bearer s3cret"
