@@ -141,3 +141,14 @@ def test_policy_config_is_validated(tmp_path: Path) -> None:
         raw, location = config.raw_from_stack_config(flat)
         with pytest.raises(config.ConfigError, match=message):
             config.validate(raw, stack="prod", location=location, source=path)
+
+
+def test_managed_network_built_in_gets_the_required_mode() -> None:
+    # Its isolationMode parameter defaults to Disabled: without it, compliant workspaces would be flagged.
+    doc = json.loads((ROOT / "policies" / "azure" / "initiative.json").read_text())["properties"]
+    (member,) = [
+        m
+        for m in doc["policyDefinitions"]
+        if m["policyDefinitionReferenceId"].endswith("managed-network-approved-outbound")
+    ]
+    assert member["parameters"]["isolationMode"] == {"value": "AllowOnlyApprovedOutbound"}
