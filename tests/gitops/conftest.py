@@ -31,7 +31,11 @@ class Result:
 
 
 @pytest.fixture
-def fake() -> Iterator[FakeArm]:
+def fake(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeArm]:
+    # MLClient with a custom cloud writes AZUREML_CURRENT_CLOUD into os.environ; without this the
+    # fake cloud's name would leak into later tests' subprocesses, which then cannot resolve it.
+    # setenv (unlike delenv of an absent variable) records the prior state, so teardown removes it.
+    monkeypatch.setenv("AZUREML_CURRENT_CLOUD", "AzureCloud")
     server = FakeArm()
     try:
         yield server
