@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -18,12 +19,37 @@ def require_checkov() -> Path:
     return CHECKOV
 
 
+def _broken_prod(folder: Path) -> None:
+    """The real prod template with weaknesses planted: vault purge protection off, cluster min 1 node."""
+    from mlplatform import arm, render
+
+    template = arm.to_template(render.render("prod"))
+    for resource in arm.iter_resources(template):
+        if resource["type"] == "Microsoft.KeyVault/vaults":
+            resource["properties"]["enablePurgeProtection"] = False
+        if resource["type"] == "Microsoft.MachineLearningServices/workspaces/computes":
+            resource["properties"]["properties"]["scaleSettings"]["minNodeCount"] = 1
+    arm.write(template, folder / "prod-broken.json")
+
+
 @pytest.fixture(scope="session")
-def fixture_results() -> dict[tuple[str, str], str]:
+def fixture_results(tmp_path_factory: pytest.TempPathFactory) -> dict[tuple[str, str], str]:
     """One checkov run over every fixture: (check ID, file:resource) -> PASSED/FAILED."""
     checkov = require_checkov()
+    # One folder, one checkov run (several -d folders print one JSON document each).
+    folder = tmp_path_factory.mktemp("policy-fixtures") / "fixtures"
+    shutil.copytree(FIXTURES, folder)
+    _broken_prod(folder)
     proc = subprocess.run(
-        [str(checkov), "-d", str(FIXTURES), "--framework", "arm", "yaml", "--skip-download"]
+        [
+            str(checkov),
+            "-d",
+            str(folder),
+            "--framework",
+            "arm",
+            "yaml",
+            "--skip-download",
+        ]
         + ["--external-checks-dir", str(ROOT / "policies" / "checkov"), "-o", "json"],
         cwd=ROOT,
         capture_output=True,

@@ -90,3 +90,19 @@ def test_every_custom_check_is_covered(fixture_results: dict[tuple[str, str], st
     source = "".join(p.read_text() for p in (Path(__file__).parents[2] / "policies" / "checkov").glob("*.py"))
     declared = set(re.findall(r'"(CKV_MLP_\d+)"', source))
     assert declared == {c for c, _, _ in CASES}
+
+
+def test_a_broken_copy_of_the_prod_template_fails(fixture_results: dict[tuple[str, str], str]) -> None:
+    kv = "prod-broken.json:Microsoft.KeyVault/vaults.kv-mlops-prod-p01"
+    assert fixture_results[("CKV_AZURE_110", kv)] == "FAILED"  # purge protection (built-in)
+    assert fixture_results[("CKV_AZURE_42", kv)] == "FAILED"  # recoverable (built-in)
+    assert (
+        fixture_results[("CKV_MLP_3", f"prod-broken.json:{COMPUTE}.mlw-mlops-prod/cpu-cluster")] == "FAILED"
+    )
+    failed = {
+        check
+        for (check, where), result in fixture_results.items()
+        if where.startswith("prod-broken") and result == "FAILED"
+    }
+    # Only what was planted fails (the reviewed suppressions still apply to the copy).
+    assert failed == {"CKV_AZURE_110", "CKV_AZURE_42", "CKV_MLP_3"}
