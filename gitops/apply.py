@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from gitops.desired import TAG_REVISION, TAG_SPEC_HASH, DesiredState
+from gitops.desired import ROLLOUT_TAG_PREFIX, TAG_REVISION, TAG_SPEC_HASH, DesiredState
 from gitops.plan import Action, Plan, ownership_tags
 from gitops.targets.base import ActualState, Target
 
@@ -93,6 +93,8 @@ class Executor:
         target: Target,
         revision: str,
         on_event: Callable[[str, Action, ActionResult | None], None] | None = None,
+        skip_analysis: bool = False,
+        log: Callable[[str], None] | None = None,
     ):
         self.plan = plan
         self.desired = desired
@@ -103,6 +105,9 @@ class Executor:
         self.settings = desired.manifest.apply
         self._lock = threading.Lock()
         self.results: list[ActionResult] = []
+        self.skip_analysis = skip_analysis
+        self.log = log or (lambda msg: print(msg, file=sys.__stderr__, flush=True))
+        self._messages: dict[int, str] = {}
 
     def _tags(self, user: dict[str, str] | None, spec: str | None = None) -> dict[str, str]:
         tags = {**(user or {}), **ownership_tags(self.desired), TAG_REVISION: self.revision}
@@ -152,7 +157,7 @@ class Executor:
             try:
                 if action.phase == 2:
                     healthy.discard((action.name or "").lower())
-                if action.kind in ("set_traffic", "set_mirror"):
+                if action.kind in ("set_traffic", "set_mirror", "rollout"):
                     self._check_traffic_targets(action, healthy)
                 self._execute(action)
             except Exception as exc:  # noqa: BLE001 - a failed action is reported and isolates its endpoint only
@@ -167,7 +172,9 @@ class Executor:
                 continue
             if action.phase == 2:
                 healthy.add((action.name or "").lower())
-            self._record(ActionResult(action, "ok", "", time.monotonic() - started))
+            self._record(
+                ActionResult(action, "ok", self._messages.get(id(action), ""), time.monotonic() - started)
+            )
 
     def _check_traffic_targets(self, action: Action, healthy: set[str]) -> None:
         ep = self.desired.endpoints[action.name or ""]
@@ -190,6 +197,9 @@ class Executor:
             # Traffic changes only in the traffic phase, after new deployments are healthy.
             entity.traffic = dict(have.traffic) if have else {}
             entity.mirror_traffic = dict(have.mirror_traffic) if have else {}
+            if have:
+                # The rollout progress record lives in these tags (azureml); an endpoint update keeps it.
+                entity.tags.update({k: v for k, v in have.tags.items() if k.startswith(ROLLOUT_TAG_PREFIX)})
             t.create_or_update_endpoint(entity)
         elif kind in ("create_deployment", "update_deployment", "replace_deployment"):
             ep = d.endpoints[action.endpoint or ""]
@@ -204,6 +214,8 @@ class Executor:
             traffic = {k.lower(): v for k, v in ep.traffic.items() if v}
             mirror = {k.lower(): v for k, v in ep.mirror_traffic.items() if v}
             t.set_traffic(ep.name, traffic, mirror)
+        elif kind == "rollout":
+            self._messages[id(action)] = self._rollout(action)
         elif kind in ("create_monitor", "update_monitor", "enable_monitor"):
             mon = d.monitors[action.name or ""]
             entity = copy.deepcopy(mon.entity)
@@ -217,3 +229,18 @@ class Executor:
             t.delete_endpoint(action.name or "")
         else:
             raise NotImplementedError(f"action kind {kind!r} is not implemented")
+
+    def _rollout(self, action: Action) -> str:
+        from gitops.rollout.runner import RolloutRunner
+        from gitops.rollout.spec import RolloutPlan
+
+        if action.rollout is None:
+            raise RuntimeError(f"rollout action for {action.resource} carries no steps; re-run `mlops plan`")
+        plan = RolloutPlan.from_dict(action.rollout)
+        provider = None
+        if not self.skip_analysis and any(s.analysed and s.duration_s > 0 for s in plan.steps):
+            provider = self.target.metrics_provider(plan.analysis.provider)  # type: ignore[attr-defined]
+        runner = RolloutRunner(
+            self.target, action.name or "", plan, provider, self.revision, self.log, self.skip_analysis
+        )
+        return runner.run()

@@ -53,6 +53,14 @@ def _add_target(p: argparse.ArgumentParser) -> None:
     p.add_argument("--target", choices=("azureml", "local"), help="override `target:` from environment.yaml")
 
 
+def _add_retry(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--retry-rollout",
+        action="store_true",
+        help="plan again a rollout that was rolled back, although the deployment did not change",
+    )
+
+
 def register(subparsers: Any) -> None:
     p = subparsers.add_parser("validate", help="check an environment's YAML (all errors at once)")
     _add_common(p, env_required=False)
@@ -69,6 +77,7 @@ def register(subparsers: Any) -> None:
         action="store_true",
         help="allow a plan that deletes every endpoint of the environment",
     )
+    _add_retry(p)
     p.set_defaults(func=cmd_plan)
 
     p = subparsers.add_parser("apply", help="make the environment match git")
@@ -81,6 +90,12 @@ def register(subparsers: Any) -> None:
     p.add_argument("--output", choices=("text", "json"), default="text")
     p.add_argument(
         "--allow-empty", action="store_true", help="allow deleting every endpoint of the environment"
+    )
+    _add_retry(p)
+    p.add_argument(
+        "--skip-analysis",
+        action="store_true",
+        help="emergencies only: move traffic to its final split at once, without smoke test, steps or gates (recorded)",
     )
     p.set_defaults(func=cmd_apply)
 
@@ -132,13 +147,21 @@ def cmd_plan(args: argparse.Namespace) -> int:
     desired, target = _prepare(args)
     with sdk_stdout_silenced():
         actual = target.read_state()
-    plan = make_plan(desired, actual, target.kind, target.capabilities, allow_empty=args.allow_empty)
+    plan = make_plan(
+        desired,
+        actual,
+        target.kind,
+        target.capabilities,
+        allow_empty=args.allow_empty,
+        retry_rollout=args.retry_rollout,
+    )
     if args.out:
         Path(args.out).write_text(plan_json(plan), encoding="utf-8")
     sys.stdout.write(render_plan(plan, args.format))
     if plan.blocked:
         return EXIT_ERROR
-    return EXIT_CHANGES if args.detailed_exitcode and plan.has_changes else EXIT_OK
+    pending = plan.has_changes or bool(plan.diverged)
+    return EXIT_CHANGES if args.detailed_exitcode and pending else EXIT_OK
 
 
 def cmd_apply(args: argparse.Namespace) -> int:
@@ -163,7 +186,14 @@ def cmd_apply(args: argparse.Namespace) -> int:
     with target.lock(desired.env):
         with sdk_stdout_silenced():
             actual = target.read_state()
-        plan = make_plan(desired, actual, target.kind, target.capabilities, allow_empty=args.allow_empty)
+        plan = make_plan(
+            desired,
+            actual,
+            target.kind,
+            target.capabilities,
+            allow_empty=args.allow_empty,
+            retry_rollout=args.retry_rollout,
+        )
         if saved is not None and saved.fingerprint != plan.fingerprint:
             raise StalePlanError(
                 f"{args.plan_file} is stale: git or the environment changed since it was made; run `mlops plan --out` again"
@@ -172,6 +202,14 @@ def cmd_apply(args: argparse.Namespace) -> int:
             sys.stderr.write(plan_text(plan))
             raise GitopsError("plan is blocked (see BLOCKED lines above); nothing was changed")
         if not plan.has_changes:
+            if plan.diverged:
+                # A rolled-back rollout: retrying the same revision would fail the same way.
+                if args.output == "json":
+                    print(json.dumps({"env": desired.env, "status": "diverged", "diverged": plan.diverged}))
+                else:
+                    for d in plan.diverged:
+                        err.print(f"DIVERGED: {d}", markup=False)
+                return EXIT_ERROR
             if args.output == "json":
                 print(json.dumps({"env": desired.env, "status": "in_sync", "results": []}))
             else:
@@ -189,7 +227,14 @@ def cmd_apply(args: argparse.Namespace) -> int:
                 err.print("Cancelled; nothing was changed.")
                 return EXIT_ERROR
         results = _execute(
-            plan, desired, actual, target, err, git_revision(desired.manifest.root), args.output
+            plan,
+            desired,
+            actual,
+            target,
+            err,
+            git_revision(desired.manifest.root),
+            args.output,
+            args.skip_analysis,
         )
     failed = [r for r in results if r.status != "ok"]
     if args.output == "json":
@@ -198,6 +243,7 @@ def cmd_apply(args: argparse.Namespace) -> int:
                 {
                     "env": desired.env,
                     "status": "failed" if failed else "applied",
+                    "skip_analysis": bool(args.skip_analysis),
                     "results": [r.to_dict() for r in results],
                 },
                 indent=2,
@@ -206,6 +252,8 @@ def cmd_apply(args: argparse.Namespace) -> int:
     else:
         for r in results:
             if r.status == "ok":
+                if r.action.kind == "rollout":
+                    err.print(f"[green]ok[/] rollout {r.action.resource} {r.message}", markup=True)
                 continue
             mark = {"ok": "[green]ok[/]", "failed": "[red]FAILED[/]", "skipped": "[yellow]skipped[/]"}[
                 r.status
@@ -216,7 +264,14 @@ def cmd_apply(args: argparse.Namespace) -> int:
 
 
 def _execute(
-    plan: Any, desired: Any, actual: Any, target: Any, err: Any, revision: str, output: str
+    plan: Any,
+    desired: Any,
+    actual: Any,
+    target: Any,
+    err: Any,
+    revision: str,
+    output: str,
+    skip_analysis: bool = False,
 ) -> list[Any]:
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -241,7 +296,16 @@ def _execute(
                 err.print(f"  {result.status:<7} {action.kind} {action.resource}", highlight=False)
 
     with progress, sdk_stdout_silenced():
-        return Executor(plan, desired, actual, target, revision, on_event).run()
+        return Executor(
+            plan,
+            desired,
+            actual,
+            target,
+            revision,
+            on_event,
+            skip_analysis=skip_analysis,
+            log=lambda msg: err.print(msg, markup=False, highlight=False),
+        ).run()
 
 
 def cmd_status(args: argparse.Namespace) -> int:
@@ -259,7 +323,14 @@ def cmd_status(args: argparse.Namespace) -> int:
         for d in e.deployments.values()
         if d.provisioning_state.lower() == "failed"
     ]
-    state = "failed" if failed else ("drifted" if plan.actions else "in_sync")
+    state = (
+        "failed" if failed else ("diverged" if plan.diverged else ("drifted" if plan.actions else "in_sync"))
+    )
+    rollouts = {
+        e.name: rollout_status(e.rollout)
+        for e in actual.endpoints.values()
+        if e.name in desired.endpoints and e.rollout
+    }
     if args.output == "json":
         print(
             json.dumps(
@@ -269,6 +340,8 @@ def cmd_status(args: argparse.Namespace) -> int:
                     "failed": failed,
                     "drift": [a.to_dict() for a in plan.actions],
                     "blocked": plan.blocked,
+                    "diverged": plan.diverged,
+                    "rollouts": rollouts,
                 },
                 indent=2,
                 default=str,
@@ -278,8 +351,47 @@ def cmd_status(args: argparse.Namespace) -> int:
         print(f"{desired.env}: {state.replace('_', ' ')} ({target.describe()})")
         for f in failed:
             print(f"  failed: {f}")
+        for dv in plan.diverged:
+            print(f"  diverged: {dv}")
+        for name, ro in rollouts.items():
+            print(f"  rollout endpoint/{name}: {ro['summary']}")
+            if ro.get("gates"):
+                print(f"      gates: {ro['gates']}")
+            if ro.get("evidence"):
+                print(f"      evidence: {ro['evidence']}")
         for a in plan.actions:
             print(f"  {a.kind} {a.resource}: {a.reason}")
             for d in a.diff:
                 print(f"      {d.field}: {d.before} -> {d.after}")
     return EXIT_CHANGES if args.detailed_exitcode and state != "in_sync" else EXIT_OK
+
+
+def rollout_status(record: dict[str, Any], now: float | None = None) -> dict[str, Any]:
+    """A rollout progress record for people: which step, its gate values, how long it has left."""
+    import time
+
+    now = time.time() if now is None else now
+    steps = list(record.get("steps") or [])
+    step = int(record.get("step", 0))
+    status = str(record.get("status", "?"))
+    where = record.get("step_name") or (f"step {step + 1}" if step >= 0 else "smoke test")
+    left = None
+    if status == "running":
+        left = max(0.0, float(record.get("step_started", now)) + float(record.get("step_duration", 0)) - now)
+    summary = (
+        f"{status} {record.get('canary')} (rollout {record.get('id')}, revision {record.get('revision')})"
+    )
+    summary += f", step {step + 1}/{len(steps)} {where}" if step >= 0 else f", {where}"
+    if left is not None:
+        summary += f", {left:.0f}s left in this step"
+    if record.get("skip_analysis"):
+        summary += ", analysis skipped (--skip-analysis)"
+    return {
+        **{
+            k: record.get(k)
+            for k in ("id", "canary", "status", "step", "step_name", "revision", "gates", "evidence")
+        },
+        "steps": steps,
+        "time_left_s": None if left is None else round(left, 1),
+        "summary": summary,
+    }

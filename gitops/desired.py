@@ -28,6 +28,8 @@ TAG_ENVIRONMENT = "environment"
 TAG_REVISION = "git-revision"
 TAG_SPEC_HASH = "mlops-spec-hash"
 MANAGED_BY_VALUE = "mlops-gitops"
+# Endpoint tags holding the progress record of a progressive rollout (azureml target).
+ROLLOUT_TAG_PREFIX = "mlops-rollout"
 RESERVED_TAGS = (TAG_MANAGED_BY, TAG_ENVIRONMENT, TAG_REVISION, TAG_SPEC_HASH)
 YAML_SUFFIXES = (".yml", ".yaml")
 
@@ -49,6 +51,7 @@ class DesiredEndpoint:
     traffic: dict[str, int]
     mirror_traffic: dict[str, int]
     deployments: dict[str, DesiredDeployment] = field(default_factory=dict)
+    rollout: Any = None  # gitops.rollout.spec.RolloutSpec, or None: traffic changes in one step
 
 
 @dataclass
@@ -291,6 +294,8 @@ def load_desired(env_dir: Path, manifest: Manifest | None = None) -> DesiredStat
         mirror = _int_map(doc.data.get("mirror_traffic"))
         ep = DesiredEndpoint(name=name, entity=entity, doc=doc, traffic=traffic, mirror_traffic=mirror)
         state.endpoints[name] = ep
+        ep.rollout, rdiags = _rollout_spec(ep_dir, manifest)
+        diags += rdiags
 
         for dep_path in _yaml_files(ep_dir / "deployments"):
             ddoc = parse(dep_path)
@@ -392,6 +397,28 @@ def load_desired(env_dir: Path, manifest: Manifest | None = None) -> DesiredStat
     if diags:
         raise InputErrors(diags)
     return state
+
+
+def _rollout_spec(ep_dir: Path, manifest: Manifest) -> tuple[Any, list[Diagnostic]]:
+    """The endpoint's rollout.yml merged over the environment's `rollout:` defaults (None: neither)."""
+    from gitops.rollout.spec import build_spec, load_endpoint_rollout, merge_raw
+
+    doc, diags = load_endpoint_rollout(ep_dir)
+    defaults = manifest.raw.get("rollout") if isinstance(manifest.raw.get("rollout"), dict) else None
+    if diags or (doc is None and not defaults):
+        return None, diags
+    own = doc.data if doc is not None else {}
+    raw = merge_raw(defaults, own)
+    if not raw.get("steps") and raw.get("enabled", True):
+        where = doc.diag("a rollout needs `steps` (here or in environment.yaml `rollout:`)") if doc else None
+        return None, [where] if where else []
+    base_dir = ep_dir if doc is not None and "smoke_test" in own else manifest.root
+    sources = [str(p) for p in ([manifest.path] if defaults else []) + ([doc.path] if doc else [])]
+    interval = 1.0 if manifest.target == "local" else 60.0
+    try:
+        return build_spec(raw, base_dir, " + ".join(sources), interval), []
+    except ValueError as exc:
+        return None, [Diagnostic(sources[-1], 1, str(exc))]
 
 
 _SECRET_NAME = re.compile(

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from gitops.desired import TAG_REVISION, TAG_SPEC_HASH
+from gitops.desired import ROLLOUT_TAG_PREFIX, TAG_REVISION, TAG_SPEC_HASH
 
 _ASSET_ID = re.compile(r"/(models|environments|codes|data)/([^/]+)/versions/([^/]+)$", re.IGNORECASE)
 _AUTH = {
@@ -54,7 +54,11 @@ def _enabled(v: Any) -> Any:
 
 
 def user_tags(tags: dict[str, Any] | None) -> dict[str, str]:
-    return {str(k): str(v) for k, v in (tags or {}).items() if k not in IGNORED_TAGS}
+    return {
+        str(k): str(v)
+        for k, v in (tags or {}).items()
+        if k not in IGNORED_TAGS and not str(k).startswith(ROLLOUT_TAG_PREFIX)
+    }
 
 
 def _obj_fields(obj: Any, names: tuple[str, ...]) -> dict[str, Any] | None:

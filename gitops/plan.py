@@ -32,6 +32,7 @@ PHASE = {
     "update_deployment": 2,
     "replace_deployment": 2,
     "set_traffic": 3,
+    "rollout": 3,
     "set_mirror": 3,
     "create_monitor": 4,
     "update_monitor": 4,
@@ -59,6 +60,7 @@ class Action:
     diff: list[FieldDiff] = field(default_factory=list)
     endpoint: str | None = None  # actions sharing an endpoint run one at a time, in phase order
     name: str | None = None
+    rollout: dict[str, Any] | None = None  # kind "rollout": gitops.rollout.spec.RolloutPlan.to_dict()
 
     @property
     def phase(self) -> int:
@@ -78,6 +80,7 @@ class Action:
             diff=[FieldDiff(**x) for x in d.get("diff", [])],
             endpoint=d.get("endpoint"),
             name=d.get("name"),
+            rollout=d.get("rollout"),
         )
 
 
@@ -89,6 +92,8 @@ class Plan:
     fingerprint: str
     blocked: list[str] = field(default_factory=list)  # refusals: the plan cannot be applied as is
     notes: list[str] = field(default_factory=list)  # things deliberately left alone
+    # Endpoints left different from git on purpose (a rolled-back rollout), with the reason.
+    diverged: list[str] = field(default_factory=list)
 
     @property
     def has_changes(self) -> bool:
@@ -103,6 +108,7 @@ class Plan:
             "actions": [a.to_dict() for a in self.actions],
             "blocked": self.blocked,
             "notes": self.notes,
+            "diverged": self.diverged,
             "summary": summary(self),
         }
 
@@ -119,6 +125,7 @@ class Plan:
             fingerprint=d["fingerprint"],
             blocked=list(d.get("blocked", [])),
             notes=list(d.get("notes", [])),
+            diverged=list(d.get("diverged", [])),
         )
 
 
@@ -126,7 +133,7 @@ def summary(plan: Plan) -> dict[str, int]:
     counts: dict[str, int] = {"create": 0, "update": 0, "replace": 0, "delete": 0, "traffic": 0}
     for a in plan.actions:
         verb = a.kind.split("_")[0]
-        key = {"set": "traffic", "enable": "update"}.get(verb, verb)
+        key = {"set": "traffic", "enable": "update", "rollout": "traffic"}.get(verb, verb)
         counts[key] = counts.get(key, 0) + 1
     return counts
 
@@ -157,6 +164,8 @@ def make_plan(
     target_kind: str,
     capabilities: frozenset[str],
     allow_empty: bool = False,
+    retry_rollout: bool = False,
+    now: float | None = None,
 ) -> Plan:
     env = desired.env
     prune = desired.manifest.prune
@@ -166,6 +175,7 @@ def make_plan(
     notes: list[str] = []
     dviews: dict[str, Any] = {}
     aviews: dict[str, Any] = {}
+    diverged: list[str] = []
 
     if desired.monitors and CAP_MONITORS not in capabilities:
         blocked.append(f"target {target_kind} does not support monitors; remove environments/{env}/monitors/")
@@ -217,6 +227,8 @@ def make_plan(
                     Action("update_endpoint", res, "endpoint is in Failed state; re-applying", [], name, name)
                 )
             have_traffic, have_mirror = act_ep.traffic, act_ep.mirror_traffic
+            if act_ep.rollout:
+                aviews[f"rollout/{name}"] = {k: act_ep.rollout.get(k) for k in ("id", "status", "step")}
             have_deps = {k.lower(): v for k, v in act_ep.deployments.items()}
 
         for dname, ddep in dep_ep.deployments.items():
@@ -312,7 +324,19 @@ def make_plan(
             if want_mirror != have_mirror:
                 diff.append(FieldDiff("mirror_traffic", have_mirror, want_mirror))
             kind = "set_traffic" if want_traffic != have_traffic else "set_mirror"
-            actions.append(Action(kind, f"endpoint/{name}", "traffic differs from git", diff, name, name))
+            ro = (
+                _rollout(
+                    dep_ep, act_ep, have_traffic, have_mirror, want_traffic, want_mirror, retry_rollout, now
+                )
+                if kind == "set_traffic"
+                else None
+            )
+            if ro is not None and ro[0] == "diverged":
+                diverged.append(ro[1])
+            elif ro is not None and isinstance(ro[2], dict):
+                actions.append(Action("rollout", f"endpoint/{name}", ro[1], diff, name, name, ro[2]))
+            else:
+                actions.append(Action(kind, f"endpoint/{name}", "traffic differs from git", diff, name, name))
 
     # Endpoints in the target but not in git.
     desired_ep_lower = {n.lower() for n in desired.endpoints}
@@ -408,4 +432,94 @@ def make_plan(
 
     actions.sort(key=lambda a: (a.phase, a.endpoint or "", a.resource))
     fp = _fingerprint(dviews, aviews)
-    return Plan(env=env, target=target_kind, actions=actions, fingerprint=fp, blocked=blocked, notes=notes)
+    return Plan(
+        env=env,
+        target=target_kind,
+        actions=actions,
+        fingerprint=fp,
+        blocked=blocked,
+        notes=notes,
+        diverged=diverged,
+    )
+
+
+def _rollout(
+    dep_ep: Any,
+    act_ep: Any,
+    have_traffic: dict[str, int],
+    have_mirror: dict[str, int],
+    want_traffic: dict[str, int],
+    want_mirror: dict[str, int],
+    retry: bool,
+    now: float | None,
+) -> tuple[str, str, dict[str, Any] | None] | None:
+    """("rollout", reason, RolloutPlan dict), ("diverged", reason, None) or None (plain set_traffic).
+
+    A rollout applies when the endpoint has a strategy, something serves now (the baseline) and
+    exactly one deployment gains live traffic (the canary)."""
+    import time
+
+    from gitops.rollout.spec import RolloutPlan, expand_steps, rollout_id
+
+    spec = dep_ep.rollout
+    if spec is None or not spec.enabled or act_ep is None:
+        return None
+    record = act_ep.rollout or {}
+    previous_traffic, previous_mirror = have_traffic, have_mirror
+    gaining = [d for d, w in want_traffic.items() if w > have_traffic.get(d, 0)]
+    if record.get("status") == "running" and record.get("canary") in want_traffic:
+        # Mid-rollout the live maps are a step's; the canary and baseline come from the record.
+        previous_traffic = {k.lower(): int(v) for k, v in (record.get("previous_traffic") or {}).items()}
+        previous_mirror = {k.lower(): int(v) for k, v in (record.get("previous_mirror") or {}).items()}
+        gaining = [str(record["canary"])]
+    if len(gaining) != 1 or not any(v for k, v in previous_traffic.items() if k != gaining[0]):
+        return None
+    canary = gaining[0]
+    ddep = {k.lower(): v for k, v in dep_ep.deployments.items()}.get(canary)
+    spec_hash = ddep.spec_hash if ddep is not None else ""
+    rid = rollout_id(canary, spec_hash, want_traffic, want_mirror)
+    if record.get("id") == rid and record.get("status") == "failed" and not retry:
+        return (
+            "diverged",
+            f"endpoint/{dep_ep.name}: rollout {rid} of {canary} was rolled back at "
+            f"{record.get('step_name') or 'step ' + str(record.get('step'))}: {record.get('evidence')}. "
+            f"Traffic stays {have_traffic}; git wants {want_traffic}. Not retried until {canary}'s spec "
+            "changes, or run apply with --retry-rollout.",
+            None,
+        )
+    steps = expand_steps(spec, canary, previous_traffic, want_traffic, want_mirror)
+    plan = RolloutPlan(
+        id=rid,
+        canary=canary,
+        baseline=sorted(k for k, v in previous_traffic.items() if v and k != canary),
+        canary_spec_hash=spec_hash,
+        previous_traffic=previous_traffic,
+        previous_mirror=previous_mirror,
+        steps=steps,
+        analysis=spec.analysis,
+        smoke_request=_read_text(spec.smoke_test.request_file) if spec.smoke_test else None,
+        smoke_expect_status=spec.smoke_test.expect_status if spec.smoke_test else 200,
+        smoke_expect_keys=list(spec.smoke_test.expect_keys) if spec.smoke_test else [],
+        smoke_source=spec.smoke_test.request_file if spec.smoke_test else "",
+    )
+    reason = f"progressive rollout of {canary} ({len(steps)} step(s))"
+    if record.get("id") == rid and record.get("status") == "running":
+        step = int(record.get("step", 0))
+        plan.resume_step = step
+        if step >= 0:
+            elapsed = (now if now is not None else time.time()) - float(record.get("step_started", 0))
+            plan.resume_elapsed_s = round(
+                min(max(elapsed, 0.0), steps[min(step, len(steps) - 1)].duration_s), 3
+            )
+        reason = f"resuming interrupted rollout of {canary} at step {step + 1}/{len(steps)}"
+    elif record.get("id") == rid and record.get("status") == "failed":
+        reason = f"retrying rolled-back rollout of {canary} (--retry-rollout)"
+    return "rollout", reason, plan.to_dict()
+
+
+def _read_text(path: str) -> str:
+    try:
+        with open(path, encoding="utf-8") as fh:
+            return fh.read()
+    except OSError as exc:
+        raise GitopsError(f"smoke test request {path}: {exc}") from None

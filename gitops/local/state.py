@@ -57,6 +57,11 @@ CREATE TABLE IF NOT EXISTS processes (
     created_at REAL NOT NULL,
     PRIMARY KEY (pid, start)
 );
+CREATE TABLE IF NOT EXISTS rollouts (
+    endpoint   TEXT PRIMARY KEY,
+    record     TEXT NOT NULL,
+    updated_at REAL NOT NULL
+);
 CREATE TABLE IF NOT EXISTS keys (
     endpoint      TEXT PRIMARY KEY,
     primary_key   TEXT NOT NULL,
@@ -205,6 +210,7 @@ class StateStore:
         with self._tx() as con:
             con.execute("DELETE FROM deployments WHERE endpoint=?", (name,))
             con.execute("DELETE FROM keys WHERE endpoint=?", (name,))
+            con.execute("DELETE FROM rollouts WHERE endpoint=?", (name,))
             con.execute("DELETE FROM endpoints WHERE name=?", (name,))
 
     # deployments -----------------------------------------------------------------------------
@@ -284,6 +290,26 @@ class StateStore:
             ProcessRow(r["pid"], r["start"], r["endpoint"], r["deployment"], r["role"], r["port"])
             for r in rows
         ]
+
+    # rollouts: the progress record of an endpoint's last progressive rollout ---------------------
+    def rollout(self, endpoint: str) -> dict[str, Any] | None:
+        with self._tx() as con:
+            r = con.execute("SELECT record FROM rollouts WHERE endpoint=?", (endpoint,)).fetchone()
+        if r is None:
+            return None
+        record: dict[str, Any] = json.loads(r["record"])
+        return record
+
+    def put_rollout(self, endpoint: str, record: dict[str, Any] | None) -> None:
+        with self._tx() as con:
+            if record is None:
+                con.execute("DELETE FROM rollouts WHERE endpoint=?", (endpoint,))
+            else:
+                con.execute(
+                    """INSERT INTO rollouts (endpoint, record, updated_at) VALUES (?,?,?)
+                       ON CONFLICT(endpoint) DO UPDATE SET record=excluded.record, updated_at=excluded.updated_at""",
+                    (endpoint, json.dumps(record, sort_keys=True), time.time()),
+                )
 
     # keys ------------------------------------------------------------------------------------
     def keys(self, endpoint: str) -> KeyRow | None:

@@ -20,7 +20,7 @@ from typing import Any
 
 from gitops.errors import NotImplementedTargetError
 from gitops.local.engine import LocalEngine
-from gitops.local.errors import DeploymentFailedError
+from gitops.local.errors import DeploymentFailedError, LocalTargetError
 from gitops.local.state import SUCCEEDED
 from gitops.lock import file_lock
 from gitops.manifest import Manifest
@@ -121,6 +121,7 @@ class LocalTarget:
                 # A dead router is reported as Failed so that plan/apply bring it back.
                 provisioning_state=SUCCEEDED if ep["router_alive"] else "Failed",
                 tags=dict(spec.get("tags") or {}),
+                rollout=self.engine.store.rollout(ep["name"]),
             )
             for d in ep["deployments"]:
                 dsrc = d["spec"].get("source") or {"name": d["name"], "endpoint_name": ep["name"]}
@@ -168,6 +169,47 @@ class LocalTarget:
         if self.engine.store.endpoint(name) is None:
             return
         self.engine.delete_endpoint(name)
+
+    # ------------------------------------------------------------------------------ rollouts
+    def write_rollout(self, endpoint_name: str, record: dict[str, Any] | None) -> None:
+        self.engine.store.put_rollout(endpoint_name, record)
+
+    def smoke_request(self, endpoint_name: str, deployment: str, body: bytes) -> tuple[int, bytes]:
+        import urllib.error
+        import urllib.request
+
+        row = self.engine.store.endpoint(endpoint_name)
+        if row is None:
+            raise LocalTargetError(f"endpoint {endpoint_name} does not exist")
+        key = (
+            self.engine.keys(endpoint_name)[0]
+            if row.auth_mode == "key"
+            else self.engine.token(endpoint_name)[0]
+        )
+        req = urllib.request.Request(
+            self.engine.scoring_uri(endpoint_name),
+            data=body,
+            method="POST",
+            headers={
+                "Content-Type": "application/json",
+                "Authorization": f"Bearer {key}",
+                "azureml-model-deployment": deployment,
+            },
+        )
+        try:
+            with urllib.request.urlopen(req, timeout=30) as resp:
+                return int(resp.status), bytes(resp.read())
+        except urllib.error.HTTPError as err:
+            return int(err.code), bytes(err.read())
+
+    def metrics_provider(self, provider: str | None) -> Any:
+        from gitops.rollout.providers import LocalProvider
+
+        if provider not in (None, "local"):
+            raise NotImplementedTargetError(
+                f"the local target reads its own router's metrics; analysis.provider {provider!r} is for Azure"
+            )
+        return LocalProvider(self.engine)
 
     def create_or_update_monitor(self, monitor: Any) -> None:
         raise NotImplementedTargetError(

@@ -50,8 +50,16 @@ class Analysis:
         gates = {
             k: Gate(**d[k]) if d.get(k) else None for k in ("error_ratio", "latency_p95_ms", "latency_p99_ms")
         }
-        rest = {k: v for k, v in d.items() if k not in gates}
-        return cls(**rest, **gates)
+        return cls(
+            provider=d.get("provider"),
+            interval_s=float(d.get("interval_s", 60.0)),
+            min_requests=int(d.get("min_requests", 20)),
+            failure_limit=int(d.get("failure_limit", 2)),
+            on_inconclusive=str(d.get("on_inconclusive", "fail")),
+            error_ratio=gates["error_ratio"],
+            latency_p95_ms=gates["latency_p95_ms"],
+            latency_p99_ms=gates["latency_p99_ms"],
+        )
 
 
 @dataclass(frozen=True)
@@ -206,7 +214,9 @@ def check_rollout_values(doc: YamlDoc, data: dict[str, Any], prefix: tuple[str, 
             )
     steps = data.get("steps")
     if isinstance(steps, list):
-        weights = [s.get("weight") for s in steps if isinstance(s, dict) and isinstance(s.get("weight"), int)]
+        weights = [
+            int(s["weight"]) for s in steps if isinstance(s, dict) and isinstance(s.get("weight"), int)
+        ]
         if weights != sorted(weights):
             diags.append(doc.diag(f"steps: weights must not decrease (got {weights})", *prefix, "steps"))
     return diags

@@ -6,6 +6,7 @@ must not pay that.
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import time
@@ -14,6 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager
 from typing import Any, TypeVar
 
+from gitops.desired import ROLLOUT_TAG_PREFIX
 from gitops.errors import GitopsError
 from gitops.lock import file_lock
 from gitops.manifest import Manifest
@@ -81,6 +83,7 @@ class AzureMLTarget:
         credential: Any = None,
         client_kwargs: dict[str, Any] | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        metrics_options: dict[str, Any] | None = None,
     ):
         from azure.ai.ml import MLClient
 
@@ -90,6 +93,8 @@ class AzureMLTarget:
             # Works with GitHub OIDC (AZURE_FEDERATED_TOKEN_FILE), managed identity and `az login`.
             credential = DefaultAzureCredential(exclude_interactive_browser_credential=True)
         self.manifest = manifest
+        self.credential = credential
+        self.metrics_options = dict(metrics_options or {})
         settings = manifest.apply
         self.max_attempts = settings.max_attempts
         self.backoff = settings.backoff_seconds
@@ -176,6 +181,7 @@ class AzureMLTarget:
                 mirror_traffic=norm_traffic(ep.mirror_traffic),
                 provisioning_state=state_str(ep.provisioning_state),
                 tags=dict(ep.tags or {}),
+                rollout=rollout_from_tags(dict(ep.tags or {})),
             )
             for d in deps:
                 d.endpoint_name = ep.name
@@ -279,6 +285,54 @@ class AzureMLTarget:
             # Already gone (e.g. an interrupted earlier apply got there first): that is the goal.
             return
 
+    # -- rollouts ------------------------------------------------------------------------------
+
+    def write_rollout(self, endpoint_name: str, record: dict[str, Any] | None) -> None:
+        def op() -> None:
+            ep = self.ml.online_endpoints.get(endpoint_name)
+            tags = {k: v for k, v in (ep.tags or {}).items() if not k.startswith(ROLLOUT_TAG_PREFIX)}
+            tags.update(rollout_to_tags(record))
+            ep.tags = tags
+            self._wait(
+                self.ml.online_endpoints.begin_create_or_update(ep),
+                self.op_timeout,
+                f"rollout progress of {endpoint_name}",
+            )
+
+        self._call(f"rollout progress of {endpoint_name}", op)
+
+    def smoke_request(self, endpoint_name: str, deployment: str, body: bytes) -> tuple[int, bytes]:
+        import tempfile
+
+        from azure.core.exceptions import HttpResponseError
+
+        with tempfile.NamedTemporaryFile("wb", suffix=".json") as fh:
+            fh.write(body)
+            fh.flush()
+            try:
+                # invoke() sends the azureml-model-deployment header, reaching a 0 % deployment.
+                answer = self.ml.online_endpoints.invoke(
+                    endpoint_name=endpoint_name, request_file=fh.name, deployment_name=deployment
+                )
+            except HttpResponseError as exc:
+                text = exc.response.text() if exc.response is not None else str(exc)
+                return int(exc.status_code or 0), text.encode()
+        return 200, str(answer).encode()
+
+    def metrics_provider(self, provider: str | None) -> Any:
+        from gitops.rollout.providers import AzureMonitorProvider
+
+        if provider not in (None, "azureml"):
+            raise GitopsError(f"analysis.provider {provider!r} cannot read metrics of an Azure ML workspace")
+        m = self.manifest
+        return AzureMonitorProvider(
+            str(m.subscription_id),
+            str(m.resource_group),
+            str(m.workspace),
+            credential=self.credential,
+            **self.metrics_options,
+        )
+
     def create_or_update_monitor(self, monitor: Any) -> None:
         self._call(
             f"monitor {monitor.name}",
@@ -291,6 +345,67 @@ class AzureMLTarget:
         self._call(
             f"delete monitor {name}", lambda: self._delete(lambda: self.ml.schedules.begin_delete(name), name)
         )
+
+
+# Azure tag values hold at most 256 characters: the record is spread over a few tags.
+_TAG_CORE, _TAG_PREV, _TAG_STEPS, _TAG_GATES, _TAG_EVIDENCE = (
+    ROLLOUT_TAG_PREFIX,
+    f"{ROLLOUT_TAG_PREFIX}-previous",
+    f"{ROLLOUT_TAG_PREFIX}-steps",
+    f"{ROLLOUT_TAG_PREFIX}-gates",
+    f"{ROLLOUT_TAG_PREFIX}-evidence",
+)
+_CORE_KEYS = (
+    "id",
+    "canary",
+    "canary_spec_hash",
+    "status",
+    "step",
+    "step_name",
+    "step_started",
+    "step_duration",
+    "started",
+    "revision",
+    "skip_analysis",
+)
+
+
+def rollout_to_tags(record: dict[str, Any] | None) -> dict[str, str]:
+    if record is None:
+        return {}
+    core = {k: record.get(k) for k in _CORE_KEYS}
+    for k in ("step_started", "started", "step_duration"):
+        v = core.get(k)
+        if v is not None:
+            core[k] = round(float(v), 1)
+    return {
+        _TAG_CORE: json.dumps(core, separators=(",", ":"))[:256],
+        _TAG_PREV: json.dumps(
+            {"t": record.get("previous_traffic") or {}, "m": record.get("previous_mirror") or {}},
+            separators=(",", ":"),
+        )[:256],
+        _TAG_STEPS: "|".join(record.get("steps") or [])[:256],
+        _TAG_GATES: str(record.get("gates") or "")[:256],
+        _TAG_EVIDENCE: str(record.get("evidence") or "")[:256],
+    }
+
+
+def rollout_from_tags(tags: dict[str, str]) -> dict[str, Any] | None:
+    raw = tags.get(_TAG_CORE)
+    if not raw:
+        return None
+    try:
+        record: dict[str, Any] = json.loads(raw)
+        prev = json.loads(tags.get(_TAG_PREV) or "{}")
+    except ValueError:
+        log.warning("ignoring unreadable rollout tag %s=%r", _TAG_CORE, raw)
+        return None
+    record["previous_traffic"] = prev.get("t") or {}
+    record["previous_mirror"] = prev.get("m") or {}
+    record["steps"] = [s for s in (tags.get(_TAG_STEPS) or "").split("|") if s]
+    record["gates"] = tags.get(_TAG_GATES, "")
+    record["evidence"] = tags.get(_TAG_EVIDENCE, "")
+    return record
 
 
 def create(manifest: Manifest, **options: Any) -> AzureMLTarget:

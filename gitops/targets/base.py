@@ -39,6 +39,8 @@ class ActualEndpoint:
     provisioning_state: str = "Succeeded"
     tags: dict[str, str] = field(default_factory=dict)
     deployments: dict[str, ActualDeployment] = field(default_factory=dict)
+    # Progress record of the last progressive rollout (gitops.rollout.runner), as the target stores it.
+    rollout: dict[str, Any] | None = None
 
 
 @dataclass
@@ -110,6 +112,23 @@ class Target(Protocol):
 
     def lock(self, env: str) -> AbstractContextManager[None]:
         """Hold the environment's apply lock; raise gitops.errors.LockHeldError if another apply holds it."""
+        ...
+
+
+@runtime_checkable
+class RolloutHost(Protocol):
+    """What a target adds so that gitops.rollout can run canaries on it."""
+
+    def write_rollout(self, endpoint_name: str, record: dict[str, Any] | None) -> None:
+        """Store the rollout progress record on the endpoint (read back as ActualEndpoint.rollout)."""
+        ...
+
+    def smoke_request(self, endpoint_name: str, deployment: str, body: bytes) -> tuple[int, bytes]:
+        """POST the body to the endpoint, routed to ``deployment`` by the azureml-model-deployment header."""
+        ...
+
+    def metrics_provider(self, provider: str | None) -> Any:
+        """A gitops.rollout.providers.MetricsProvider for this target (``provider`` from the strategy)."""
         ...
 
 

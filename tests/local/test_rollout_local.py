@@ -1,0 +1,320 @@
+"""Progressive rollouts on the local target with real processes on 127.0.0.1.
+
+One environment is shared by the module and the tests build on each other: blue serves, a good
+green is rolled out through mirror -> 10 -> 50 -> 100 with gates passing, a faulty v3 is rolled back
+by the error gate (and the next plan reports the divergence), a slow v3 by the latency gate, a v3
+that fails its smoke test never gets live traffic, and an apply killed mid-step resumes at its step.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from gitops.cli import main as mlops_main
+from gitops.local import LocalEngine, ModelRegistry
+
+ENV = "canary"
+EP = "wine-ro"
+
+
+class LoadGenerator:
+    """Bounded background traffic to a loopback router: at most `max_requests`, at most `max_seconds`."""
+
+    def __init__(
+        self, url: str, key: str, body: bytes, max_requests: int = 4000, max_seconds: float = 90
+    ) -> None:
+        if not url.startswith("http://127.0.0.1:"):
+            raise ValueError(f"the load generator only talks to 127.0.0.1, not {url}")
+        self.url, self.key, self.body = url, key, body
+        self.max_requests, self.max_seconds = max_requests, max_seconds
+        self.sent = 0
+        self.statuses: dict[int, int] = {}
+        self._stop = threading.Event()
+        self._lock = threading.Lock()
+        self._threads = [threading.Thread(target=self._run, daemon=True) for _ in range(3)]
+
+    def _run(self) -> None:
+        deadline = time.monotonic() + self.max_seconds
+        while not self._stop.is_set() and time.monotonic() < deadline:
+            with self._lock:
+                if self.sent >= self.max_requests:
+                    return
+                self.sent += 1
+            req = urllib.request.Request(
+                self.url,
+                data=self.body,
+                headers={"Content-Type": "application/json", "Authorization": f"Bearer {self.key}"},
+            )
+            try:
+                with urllib.request.urlopen(req, timeout=10) as resp:
+                    status = resp.status
+            except urllib.error.HTTPError as err:
+                status = err.code
+            except OSError:
+                status = 0
+            with self._lock:
+                self.statuses[status] = self.statuses.get(status, 0) + 1
+            time.sleep(0.01)
+
+    def __enter__(self) -> LoadGenerator:
+        for t in self._threads:
+            t.start()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self._stop.set()
+        for t in self._threads:
+            t.join(timeout=15)
+
+
+class Env:
+    def __init__(self, root: Path, state: Path, registry: ModelRegistry, h: Any) -> None:
+        self.root = root  # the environments/ folder
+        self.env_dir = root / ENV
+        self.ep_dir = self.env_dir / "endpoints" / EP
+        self.h = h
+        self.engine = LocalEngine(state, ENV, model_registry=registry.root)
+        self.body = (h.sample / "sample-request.json").read_bytes()
+
+    def write(self, rel: str, text: str) -> None:
+        self.h.write_yaml(self.ep_dir / rel, text)
+
+    def deployment(
+        self, name: str, version: int, script: str = "score.py", env_vars: dict[str, str] | None = None
+    ) -> None:
+        extra = ""
+        if env_vars:
+            extra = "environment_variables:\n" + "".join(f"  {k}: '{v}'\n" for k, v in env_vars.items())
+        text = self.h.deployment_yaml(
+            name, EP, self.h.sample / "code", f"azureml:wine-classifier:{version}", extra
+        )
+        self.write(
+            f"deployments/{name}.yml", text.replace("scoring_script: score.py", f"scoring_script: {script}")
+        )
+
+    def traffic(self, traffic: dict[str, int]) -> None:
+        lines = "".join(f"  {k}: {v}\n" for k, v in traffic.items())
+        self.write("endpoint.yml", f"name: {EP}\nauth_mode: key\ntraffic:\n{lines}")
+
+    def strategy(self, steps: str, extra: str = "") -> None:
+        self.write(
+            "rollout.yml",
+            f"steps:\n{steps}"
+            "smoke_test:\n  request: smoke.json\n  expect_status: 200\n  expect_keys: [predictions, labels]\n"
+            "analysis:\n  interval: 500ms\n  min_requests: 8\n  failure_limit: 2\n"
+            "  error_ratio: {max: 0.05, max_increase: 0.05}\n  latency_p95_ms: {max: 250, max_ratio: 5}\n"
+            + extra,
+        )
+
+    def mlops(self, capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str]:
+        capsys.readouterr()
+        code = mlops_main([*argv, "--env", ENV, "--environments", str(self.root)])
+        cap = capsys.readouterr()
+        return code, cap.out + cap.err
+
+    def live(self) -> tuple[dict[str, int], dict[str, int]]:
+        row = self.engine.store.endpoint(EP)
+        assert row is not None
+        return dict(row.traffic), dict(row.mirror)
+
+    def load(self, **kw: Any) -> LoadGenerator:
+        return LoadGenerator(self.engine.scoring_uri(EP), self.engine.keys(EP)[0], self.body, **kw)
+
+    def record(self) -> dict[str, Any]:
+        rec = self.engine.store.rollout(EP)
+        assert rec is not None
+        return rec
+
+
+@pytest.fixture(scope="module")
+def env(tmp_path_factory: pytest.TempPathFactory, registry: ModelRegistry, h: Any) -> Iterator[Env]:
+    root = tmp_path_factory.mktemp("ro") / "environments"
+    state = tmp_path_factory.mktemp("ro-state")
+    h.write_yaml(
+        root / ENV / "environment.yaml",
+        f"target: local\nprune: true\nlocal:\n  state_dir: {state}\n  model_registry: {registry.root}\n",
+    )
+    e = Env(root, state, registry, h)
+    (e.ep_dir).mkdir(parents=True, exist_ok=True)
+    (e.ep_dir / "smoke.json").write_bytes(e.body)
+    e.deployment("blue", 1)
+    e.traffic({"blue": 100})
+    try:
+        yield e
+    finally:
+        e.engine.down()
+
+
+def test_first_apply_without_baseline_sets_traffic_directly(
+    env: Env, capsys: pytest.CaptureFixture[str]
+) -> None:
+    env.strategy(
+        "  - {mirror: 20, duration: 2s}\n  - {weight: 10, duration: 2s}\n  - {weight: 50, duration: 2s}\n"
+    )
+    code, out = env.mlops(capsys, "apply", "--auto-approve")
+    assert code == 0, out
+    assert "rollout" not in out.split("action(s) succeeded")[0].lower().replace("rollout.yml", "")
+    assert env.live() == ({"blue": 100}, {})
+
+
+def test_good_green_goes_mirror_10_50_100(env: Env, capsys: pytest.CaptureFixture[str]) -> None:
+    env.deployment("green", 2)
+    env.traffic({"green": 100})
+    code, plan = env.mlops(capsys, "plan")
+    assert code == 0, plan
+    for line in (
+        "rollout",
+        "0. smoke test",
+        "1. mirror 20%: blue 100% + mirror green 20% for 2s",
+        "2. weight 10%: blue 90%, green 10% for 2s",
+        "3. weight 50%: blue 50%, green 50% for 2s",
+        "4. final (green 100%): green 100%",
+    ):
+        assert line in plan, plan
+    code, md = env.mlops(capsys, "plan", "--format", "markdown")
+    assert "**Rollout of `green`" in md and "2. weight 10%" in md
+    with env.load() as load:
+        code, out = env.mlops(capsys, "apply", "--auto-approve")
+    assert code == 0, out
+    assert env.live() == ({"green": 100}, {})
+    gates = [ln for ln in out.splitlines() if "gates [" in ln]
+    assert gates and all("gates [pass]" in ln or "gates [inconclusive]" in ln for ln in gates), out
+    assert "smoke test passed" in out
+    order = [out.index(s) for s in ("mirror 20%", "weight 10%", "weight 50%", "final (green 100%)")]
+    assert order == sorted(order)
+    assert load.statuses.get(200, 0) > 50 and set(load.statuses) == {200}, load.statuses
+    rec = env.record()
+    assert rec["status"] == "succeeded" and rec["canary"] == "green"
+    code, out = env.mlops(capsys, "plan")
+    assert "No changes" in out
+
+
+def test_faulty_v3_is_rolled_back_and_plan_reports_divergence(
+    env: Env, capsys: pytest.CaptureFixture[str]
+) -> None:
+    env.deployment(
+        "faulty-v3", 2, "score_v3_faulty.py", {"WINE_FAULT_ERROR_RATE": "0.5", "WINE_FAULT_SEED": "5"}
+    )
+    env.traffic({"faulty-v3": 100})
+    # The smoke test request happens to be fine for this seed's first draw? Not guaranteed: skip it.
+    (env.ep_dir / "rollout.yml").write_text(
+        (env.ep_dir / "rollout.yml")
+        .read_text()
+        .replace("smoke_test:", "smoke_off:")
+        .replace("  request: smoke.json\n  expect_status: 200\n  expect_keys: [predictions, labels]\n", "")
+        .replace("smoke_off:\n", "")
+    )
+    with env.load():
+        code, out = env.mlops(capsys, "apply", "--auto-approve")
+    assert code == 1, out
+    assert "ROLLING BACK" in out and "error_ratio" in out, out
+    assert env.live() == ({"green": 100}, {})
+    rec = env.record()
+    assert rec["status"] == "failed" and "error_ratio" in rec["evidence"]
+    code, plan = env.mlops(capsys, "plan")
+    assert code == 0
+    assert "DIVERGED: endpoint/wine-ro: rollout" in plan and "faulty-v3" in plan and "error_ratio" in plan, (
+        plan
+    )
+    assert "> rollout" not in plan
+    code, again = env.mlops(capsys, "apply", "--auto-approve")
+    assert code == 1 and "DIVERGED" in again
+    assert env.live() == ({"green": 100}, {})
+    code, status = env.mlops(capsys, "status")
+    assert "diverged" in status and "evidence: " in status
+    code, retry = env.mlops(capsys, "plan", "--retry-rollout")
+    assert "retrying rolled-back rollout of faulty-v3" in retry
+
+
+def test_slow_v3_fails_the_latency_gate(env: Env, capsys: pytest.CaptureFixture[str]) -> None:
+    env.deployment(
+        "faulty-v3", 2, "score_v3_faulty.py", {"WINE_FAULT_ERROR_RATE": "0", "WINE_FAULT_DELAY_MS": "400"}
+    )
+    code, plan = env.mlops(capsys, "plan")
+    assert "progressive rollout of faulty-v3" in plan, plan  # its spec changed: tried again
+    with env.load():
+        code, out = env.mlops(capsys, "apply", "--auto-approve")
+    assert code == 1, out
+    rec = env.record()
+    assert rec["status"] == "failed" and "latency_p95_ms" in rec["evidence"], rec
+    assert "error_ratio 0 " in rec["evidence"] or "error_ratio 0 <=" in rec["evidence"], rec
+    assert env.live() == ({"green": 100}, {})
+
+
+def test_smoke_test_failure_stops_before_live_traffic(env: Env, capsys: pytest.CaptureFixture[str]) -> None:
+    env.deployment("faulty-v3", 2, "score_v3_faulty.py", {"WINE_FAULT_ERROR_RATE": "1.0"})
+    env.strategy("  - {weight: 10, duration: 2s}\n")
+    before = env.engine.router_stats(EP)["deployments"].get("faulty-v3", {}).get("requests", 0)
+    code, out = env.mlops(capsys, "apply", "--auto-approve")
+    assert code == 1, out
+    assert "smoke test" in out and "no live traffic was sent" in out, out
+    after = env.engine.router_stats(EP)["deployments"].get("faulty-v3", {}).get("requests", 0)
+    # The deployment was restarted by the update: its counters belong to the router, which stays.
+    assert after - before == 1  # the smoke request and nothing else
+    assert env.live() == ({"green": 100}, {})
+    assert env.record()["step"] == -1
+
+
+def test_interrupted_apply_resumes_at_its_step(env: Env, capsys: pytest.CaptureFixture[str]) -> None:
+    env.deployment("faulty-v3", 1)  # now a healthy v1 under the same name
+    env.strategy("  - {weight: 10, duration: 2s}\n  - {weight: 50, duration: 30s}\n")
+    cmd = [
+        sys.executable,
+        "-m",
+        "gitops.cli",
+        "apply",
+        "--auto-approve",
+        "--env",
+        ENV,
+        "--environments",
+        str(env.root),
+    ]
+    with env.load(max_seconds=120):
+        proc = subprocess.Popen(
+            cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True
+        )
+        try:
+            deadline = time.monotonic() + 90
+            while time.monotonic() < deadline:
+                rec = env.engine.store.rollout(EP) or {}
+                if rec.get("status") == "running" and rec.get("step") == 1:
+                    break
+                time.sleep(0.2)
+            else:
+                pytest.fail("the apply never reached step 2")
+            time.sleep(1.5)
+        finally:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=10)
+        assert env.live() == ({"faulty-v3": 50, "green": 50}, {})
+        code, plan = env.mlops(capsys, "plan")
+        assert (
+            "resuming interrupted rollout of faulty-v3 at step 2/3" in plan and "<- resumes here" in plan
+        ), plan
+        code, status = env.mlops(capsys, "status")
+        assert (
+            "running faulty-v3" in status
+            and "step 2/3 weight 50%" in status
+            and "s left in this step" in status
+        )
+        started = time.monotonic()
+        code, out = env.mlops(capsys, "apply", "--auto-approve")
+    assert code == 0, out
+    assert "resuming at step 2/3 (weight 50%)" in out
+    assert "step 1/3" not in out  # did not restart
+    assert time.monotonic() - started < 30  # the time already spent in the step counted
+    assert env.live() == ({"faulty-v3": 100}, {})
+    assert json.dumps(env.record()["status"]) == '"succeeded"'
