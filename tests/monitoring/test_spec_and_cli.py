@@ -142,3 +142,28 @@ def test_cli_azure_env_needs_a_data_dir(capsys: pytest.CaptureFixture[str]) -> N
     assert main(args) == 1
     err = capsys.readouterr().err
     assert "targets azureml" in err and "pass --data-dir" in err
+
+
+def test_cli_env_monitors_folder_select_and_json(
+    tmp_path: Path, collect: Collect, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import json
+
+    monitors = tmp_path / "environments" / "local" / "monitors"
+    monitors.mkdir(parents=True)
+    shutil.copy(SAMPLE / "reference.csv", monitors / "reference.csv")
+    text = MONITOR_YAML.read_text()
+    (monitors / "a.yml").write_text(text)
+    (monitors / "b.yml").write_text(
+        text.replace("name: wine-classifier-blue-monitor", "name: second-monitor")
+    )
+    root = collect(rows=200)
+    args = ["monitor", "run", "--env", "local", "--environments", str(tmp_path / "environments")]
+    args += ["--data-dir", str(root), "--out", str(tmp_path / "out")]
+    assert main([*args, "--output", "json"]) == 0
+    both = json.loads(capsys.readouterr().out)
+    assert sorted(r["monitor"] for r in both) == ["second-monitor", "wine-classifier-blue-monitor"]
+    assert all(r["breached"] is False and r["actions"] == [] for r in both)
+    assert main([*args, "--monitor", "second-monitor", "--output", "json"]) == 0
+    (only,) = json.loads(capsys.readouterr().out)
+    assert only["monitor"] == "second-monitor" and len(only["signals"]) == 3
