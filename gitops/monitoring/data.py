@@ -515,3 +515,92 @@ def _concat(blocks: Iterable[Table], names: Sequence[str]) -> Table:
                 np.zeros(vals.size, dtype=bool),
             )
     return out
+
+
+# --- inputs joined to outputs (feature attribution drift) -----------------------------------------
+
+
+def _arrow_records(
+    path: Path, key: str, value_type: Any, since: datetime | None, until: datetime | None
+) -> Any:
+    """(correlation ids, per-record values) of one file via Arrow, or None for the per-line reader."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    from pyarrow import json as pajson
+
+    fields = [("time", pa.string()), ("correlationid", pa.string())]
+    if value_type is not None:
+        fields.append(("data", pa.struct([(key, value_type)])))
+        parse = pajson.ParseOptions(explicit_schema=pa.schema(fields), unexpected_field_behavior="ignore")
+    else:
+        parse = None
+    try:
+        table = pajson.read_json(
+            path, read_options=pajson.ReadOptions(block_size=64 << 20), parse_options=parse
+        )
+    except pa.ArrowInvalid:
+        return None
+    if not {"data", "correlationid"} <= set(table.column_names):
+        return None
+    body = table.column("data")
+    if not pa.types.is_struct(body.type) or body.type.get_field_index(key) < 0:
+        return None
+    if (since is not None or until is not None) and "time" in table.column_names:
+        try:
+            mask = _time_mask(table.column("time"), since, until)
+        except pa.ArrowInvalid:
+            return None
+        table = table.filter(mask)
+        body = table.column("data")
+    values = pc.struct_field(body.combine_chunks(), key)
+    if values.null_count or not pa.types.is_list(values.type):
+        return None
+    return table.column("correlationid").to_pylist(), values
+
+
+def read_joined(
+    inputs_root: Path,
+    outputs_root: Path,
+    feature_names: Sequence[str],
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> tuple[npt.NDArray[np.float64], list[Any]]:
+    """Numerical input rows and the model's prediction for each, joined on ``correlationid``
+    (requests without an answer, e.g. failed ones, have inputs but no outputs and are dropped)."""
+    import pyarrow as pa
+
+    inputs: dict[str, npt.NDArray[np.float64]] = {}
+    for f in collection_files(inputs_root, since, until):
+        got = _arrow_records(f, "data", pa.list_(pa.list_(pa.float64())), since, until)
+        if got is None:
+            raise DataError(
+                f'{f}: feature attribution drift needs numerical request rows ({{"data": [[...]]}}) '
+                "with a correlationid"
+            )
+        cids, rows = got
+        lengths = np.asarray(rows.value_lengths().to_numpy(zero_copy_only=False))
+        flat = rows.flatten()
+        widths = np.asarray(flat.value_lengths().to_numpy(zero_copy_only=False))
+        if widths.size and not np.all(widths == len(feature_names)):
+            raise DataError(f"{f}: rows do not all have {len(feature_names)} values")
+        matrix = (
+            flat.flatten().to_numpy(zero_copy_only=False).astype(np.float64).reshape(-1, len(feature_names))
+        )
+        starts = np.concatenate(([0], np.cumsum(lengths)))
+        for i, cid in enumerate(cids):
+            inputs[cid] = matrix[starts[i] : starts[i + 1]]
+    blocks: list[npt.NDArray[np.float64]] = []
+    preds: list[Any] = []
+    for f in collection_files(outputs_root, since, until):
+        got = _arrow_records(f, "predictions", None, since, until)
+        if got is None:
+            raise DataError(f"{f}: feature attribution drift needs outputs with a `predictions` list")
+        cids, values = got
+        for cid, p in zip(cids, values.to_pylist(), strict=True):
+            rows_in = inputs.get(cid)
+            if rows_in is not None and len(rows_in) == len(p):
+                blocks.append(rows_in)
+                preds.extend(p)
+    if not blocks:
+        raise DataError(f"no requests in {inputs_root} have a matching answer in {outputs_root}")
+    return np.concatenate(blocks), preds

@@ -198,7 +198,11 @@ def _evaluate_signal(
     res.reference = str(sig.reference)
     res.reference_rows = ref.rows
     collection = "model_outputs" if sig.type == "prediction_drift" else "model_inputs"
-    if sig.production is not None:
+    if sig.type == "feature_attribution_drift":
+        if data_root is None:
+            raise DataError(f"signal {sig.name}: needs the collected data root")
+        prod_dir = collection_dir(data_root, spec, collection)
+    elif sig.production is not None:
         prod_dir = sig.production
     elif data_root is not None:
         prod_dir = collection_dir(data_root, spec, collection)
@@ -211,7 +215,9 @@ def _evaluate_signal(
             f"{spec.endpoint}/{spec.deployment} collect {collection} and has it received traffic?"
         )
 
-    if sig.type == "prediction_drift":
+    if sig.type == "feature_attribution_drift":
+        res.features.append(_attribution_feature(spec, sig, ref, data_root, since, until, res))
+    elif sig.type == "prediction_drift":
         pred_col = sig.reference_columns.get("prediction", PREDICTION_COLUMN)
         if pred_col not in ref.columns:
             raise DataError(
@@ -257,6 +263,75 @@ def _evaluate_signal(
     if any(f.breaches for f in res.features):
         res.status = "breached"
     return res
+
+
+def _attribution_feature(
+    spec: MonitorSpec,
+    sig: SignalSpec,
+    ref: Table,
+    data_root: Path | None,
+    since: datetime | None,
+    until: datetime | None,
+    res: SignalResult,
+) -> FeatureResult:
+    from gitops.monitoring.attribution import importances
+    from gitops.monitoring.data import category, read_joined
+
+    assert data_root is not None
+    target = sig.reference_columns["target_column"]
+    if target not in ref.columns:
+        raise DataError(f"signal {sig.name}: reference data {sig.reference} has no target column {target!r}")
+    excluded = set(sig.reference_columns.values())
+    names = [c for c in ref.columns if c not in excluded]
+    non_numeric = [n for n in names if not ref.columns[n].numeric]
+    if non_numeric:
+        raise DataError(
+            f"signal {sig.name}: feature attribution drift is computed on numerical features only "
+            f"({', '.join(non_numeric)} are categorical)"
+        )
+    classification = (spec.ml_task or "").lower() != "regression"
+    x_ref = np.column_stack([ref.columns[n].values for n in names])
+    y_ref_col = as_categorical(ref.columns[target]) if classification else ref.columns[target]
+    x_prod, preds = read_joined(
+        collection_dir(data_root, spec, "model_inputs"),
+        collection_dir(data_root, spec, "model_outputs"),
+        names,
+        since,
+        until,
+    )
+    res.production_rows = int(x_prod.shape[0])
+    y_prod = (
+        np.array([category(p) for p in preds], dtype=str)
+        if classification
+        else np.asarray(preds, dtype=float)
+    )
+    try:
+        imp_ref = importances(x_ref, y_ref_col.values, classification)
+        imp_prod = importances(x_prod, y_prod, classification)
+    except ValueError as exc:
+        raise DataError(f"signal {sig.name}: cannot fit the attribution surrogate: {exc}") from exc
+    value = M.ndcg(imp_ref, imp_prod)
+    metric = "normalized_discounted_cumulative_gain"
+    thresholds = dict(sig.thresholds.numerical)
+    breaches = [metric] if metric in thresholds and M.breached(metric, value, thresholds[metric]) else []
+    order = np.argsort(-imp_ref)
+    chart = {
+        "labels": [names[i] for i in order],
+        "reference": imp_ref[order].tolist(),
+        "production": imp_prod[order].tolist(),
+    }
+    res.notes.append(
+        "importances: random-forest impurity decrease; reference fitted on "
+        f"{target!r}, production on the deployment's predictions"
+    )
+    return FeatureResult(
+        "feature_importance_ranking",
+        "all",
+        {metric: value},
+        thresholds,
+        breaches,
+        chart=chart if breaches else None,
+    )
 
 
 def _segment(table: Table, sig: SignalSpec, what: str) -> Table:

@@ -13,8 +13,12 @@ Categorical features (drift):
 Data quality (both kinds): ``null_value_rate``, ``data_type_error_rate``, ``out_of_bounds_rate``
 (bounds learned from the reference: [min, max] for numbers, the set of seen values for categories).
 
+Feature attribution: ``normalized_discounted_cumulative_gain`` of the production feature-importance
+ranking against the reference importances (:func:`ndcg`).
+
 Direction: distances and rates breach when ``value > threshold``; the two tests report p-values,
-which breach when ``value < threshold`` (a small p-value means "the samples differ").
+which breach when ``value < threshold`` (a small p-value means "the samples differ"), and so does
+NDCG (1 = same ranking).
 See :data:`LOWER_IS_DRIFT`.
 
 Binning (numerical JS distance and PSI): edges are reference quantiles (``DEFAULT_BINS`` equal-mass
@@ -55,7 +59,13 @@ CATEGORICAL_DRIFT_METRICS = (
     "pearsons_chi_squared_test",
 )
 QUALITY_METRICS = ("null_value_rate", "data_type_error_rate", "out_of_bounds_rate")
-LOWER_IS_DRIFT = frozenset({"two_sample_kolmogorov_smirnov_test", "pearsons_chi_squared_test"})
+LOWER_IS_DRIFT = frozenset(
+    {
+        "two_sample_kolmogorov_smirnov_test",
+        "pearsons_chi_squared_test",
+        "normalized_discounted_cumulative_gain",
+    }
+)
 
 
 def breached(metric: str, value: float, threshold: float) -> bool:
@@ -266,3 +276,21 @@ def categorical_quality(
         "data_type_error_rate": 0.0,
         "out_of_bounds_rate": float(np.count_nonzero(~known)) / n,
     }
+
+
+# --- feature attribution -------------------------------------------------------------------------
+
+
+def ndcg(reference_importance: npt.ArrayLike, production_importance: npt.ArrayLike) -> float:
+    """Normalised discounted cumulative gain of the production importance *ranking*, with the
+    reference importances as relevance: 1.0 when both rank the features the same way, lower as
+    the features the reference relied on fall down the production ranking."""
+    rel = np.asarray(reference_importance, dtype=np.float64)
+    prod = np.asarray(production_importance, dtype=np.float64)
+    if rel.shape != prod.shape or rel.size == 0:
+        raise ValueError("importance vectors must be non-empty and the same length")
+    discounts = 1.0 / np.log2(np.arange(2, rel.size + 2))
+    # Stable sort on the negated importances: ties keep feature order on both sides.
+    dcg = float(np.sum(rel[np.argsort(-prod, kind="stable")] * discounts))
+    idcg = float(np.sum(np.sort(rel)[::-1] * discounts))
+    return dcg / idcg if idcg > 0 else 1.0

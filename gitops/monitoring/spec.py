@@ -18,11 +18,9 @@ from typing import Any
 from gitops.errors import Diagnostic, InputErrors
 from gitops.yamlmarks import YamlDoc, YamlSyntaxError, load_yaml
 
-EVALUATED_SIGNALS = ("data_drift", "prediction_drift", "data_quality")
+EVALUATED_SIGNALS = ("data_drift", "prediction_drift", "data_quality", "feature_attribution_drift")
 # Why a signal type is not computed locally; shown in the report instead of a result.
 NOT_EVALUATED_REASONS = {
-    "feature_attribution_drift": "needs ground-truth labels joined to production rows and a surrogate "
-    "model for feature importances; Azure computes it, local evaluation does not",
     "model_performance": "needs ground-truth labels joined to production rows; not collected locally",
     "custom": "runs a user component on Azure's serverless Spark; not run locally",
     "generation_safety_quality": "needs an Azure OpenAI judge; not run locally",
@@ -221,7 +219,7 @@ def _raw(doc: YamlDoc, *keys: str) -> Any:
     return node
 
 
-def _data_window(spec: SignalSpec, window: Any, doc: YamlDoc, *keys: str) -> list[Diagnostic]:
+def _data_window(spec: SignalSpec, window: Any, doc: YamlDoc, *keys: str | int) -> list[Diagnostic]:
     if window is None:
         return []
     diags: list[Diagnostic] = []
@@ -280,6 +278,9 @@ def _signal(name: str, sig: Any, doc: YamlDoc) -> tuple[SignalSpec | None, list[
         diags += d
         spec.reference_columns = dict(getattr(ref, "data_column_names", None) or {})
     prod = getattr(sig, "production_data", None)
+    if stype == "feature_attribution_drift":
+        diags += _attribution(spec, sig, doc, *keys)
+        prod = None
     if prod is not None and getattr(prod, "input_data", None) is not None:
         raw = _raw(doc, *keys, "production_data", "input_data", "path")
         if isinstance(raw, str) and raw.startswith(CLOUD_PREFIXES):
@@ -320,8 +321,58 @@ def _signal(name: str, sig: Any, doc: YamlDoc) -> tuple[SignalSpec | None, list[
                 )
             )
         spec.type_override[str(feat)] = str(kind).lower()
-    spec.thresholds = _thresholds(stype, getattr(sig, "metric_thresholds", None))
+    if stype != "feature_attribution_drift":
+        spec.thresholds = _thresholds(stype, getattr(sig, "metric_thresholds", None))
     return spec, diags
+
+
+def _attribution(spec: SignalSpec, sig: Any, doc: YamlDoc, *keys: str) -> list[Diagnostic]:
+    """Feature attribution drift: a threshold on NDCG, a target column in the reference, and
+    production inputs/outputs (workspace assets map to the target's collections)."""
+    diags: list[Diagnostic] = []
+    mt = getattr(sig, "metric_thresholds", None)
+    ndcg = getattr(mt, "normalized_discounted_cumulative_gain", None) if mt is not None else None
+    if ndcg is None:
+        diags.append(
+            doc.diag(
+                f"signal {spec.name!r}: set metric_thresholds.normalized_discounted_cumulative_gain",
+                *keys,
+                "metric_thresholds",
+            )
+        )
+    else:
+        spec.thresholds = Thresholds(numerical={"normalized_discounted_cumulative_gain": float(ndcg)})
+    if "target_column" not in spec.reference_columns:
+        diags.append(
+            doc.diag(
+                f"signal {spec.name!r}: reference_data.data_column_names.target_column must name the label column",
+                *keys,
+                "reference_data",
+            )
+        )
+    for i, item in enumerate(getattr(sig, "production_data", None) or []):
+        raw = _raw_index(doc, i, *keys, "production_data")
+        if isinstance(raw, str) and not raw.startswith(CLOUD_PREFIXES):
+            diags.append(
+                doc.diag(
+                    "feature_attribution_drift reads the target deployment's collected inputs and outputs "
+                    "locally; a local production_data path is not supported here",
+                    *keys,
+                    "production_data",
+                    i,
+                )
+            )
+        if i == 0:
+            diags += _data_window(spec, getattr(item, "data_window", None), doc, *keys, "production_data", i)
+    return diags
+
+
+def _raw_index(doc: YamlDoc, index: int, *keys: str) -> Any:
+    items = _raw(doc, *keys)
+    if not isinstance(items, list) or index >= len(items) or not isinstance(items[index], dict):
+        return None
+    data = items[index].get("input_data")
+    return data.get("path") if isinstance(data, dict) else None
 
 
 def _thresholds(stype: str, mt: Any) -> Thresholds:

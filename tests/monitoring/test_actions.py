@@ -45,7 +45,7 @@ def hook() -> Iterator[tuple[Hook, str]]:
             return None  # keep test output clean
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     yield state, f"http://127.0.0.1:{server.server_port}/drift"
     server.shutdown()

@@ -69,17 +69,16 @@ def test_monitor_without_signals(tmp_path: Path) -> None:
 
 
 def test_unsupported_signal_is_reported_not_evaluated(tmp_path: Path, collect: Collect) -> None:
-    text = MONITOR_YAML.read_text().replace(
-        "  alert_notification:",
-        "    attribution:\n      type: feature_attribution_drift\n      production_data:\n"
-        "        - input_data: {path: azureml:x:1, type: uri_folder}\n          data_context: model_inputs\n"
-        "      reference_data:\n        input_data: {path: ./reference.csv, type: uri_file}\n"
-        "        data_context: training\n      metric_thresholds:\n        normalized_discounted_cumulative_gain: 0.9\n"
-        "  alert_notification:",
-    )
-    spec = load_monitor(_copy_sample(tmp_path, text))
-    attribution = next(s for s in spec.signals if s.name == "attribution")
-    assert attribution.not_evaluated is not None and "ground-truth" in attribution.not_evaluated
+    from gitops.monitoring.evaluate import run_monitor
+    from gitops.monitoring.spec import NOT_EVALUATED_REASONS, SignalSpec
+
+    spec = load_monitor(MONITOR_YAML)
+    reason = NOT_EVALUATED_REASONS["model_performance"]
+    spec.signals.append(SignalSpec("perf", "model_performance", 1, not_evaluated=reason))
+    result = run_monitor(spec, collect(rows=100), tmp_path / "out")
+    perf = result.signals[-1]
+    assert perf.status == "not_evaluated" and perf.reason == reason and not result.breached
+    assert "Not evaluated: needs ground-truth labels" in (tmp_path / "out" / "report.html").read_text()
 
 
 def test_cli_exit_codes(tmp_path: Path, collect: Collect, capsys: pytest.CaptureFixture[str]) -> None:
