@@ -241,8 +241,10 @@ def test_faulty_v3_is_rolled_back_and_plan_reports_divergence(
 
 def test_slow_v3_fails_the_latency_gate(env: Env, capsys: pytest.CaptureFixture[str]) -> None:
     env.deployment(
-        "faulty-v3", 2, "score_v3_faulty.py", {"WINE_FAULT_ERROR_RATE": "0", "WINE_FAULT_DELAY_MS": "400"}
+        "faulty-v3", 2, "score_v3_faulty.py", {"WINE_FAULT_ERROR_RATE": "0", "WINE_FAULT_DELAY_MS": "300"}
     )
+    # Live traffic only: mirrored copies of slow requests are shed by the router's bounded mirror queue.
+    env.strategy("  - {weight: 50, duration: 6s}\n")
     code, plan = env.mlops(capsys, "plan")
     assert "progressive rollout of faulty-v3" in plan, plan  # its spec changed: tried again
     with env.load():
