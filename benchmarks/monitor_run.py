@@ -58,9 +58,23 @@ create_monitor:
       metric_thresholds:
         numerical: {{null_value_rate: 0.01, out_of_bounds_rate: 0.01}}
 """
+ATTRIBUTION = """    attribution:
+      type: feature_attribution_drift
+      production_data:
+        - input_data: {path: "azureml:bench-blue-model_inputs:1", type: uri_folder}
+          data_context: model_inputs
+      reference_data:
+        input_data: {path: ./reference.csv, type: uri_file}
+        data_context: training
+        data_column_names: {target_column: prediction}
+      metric_thresholds:
+        normalized_discounted_cumulative_gain: 0.9
+"""
 
 
-def generate(root: Path, rows: int, features: int, per_record: int, seed: int = 0) -> float:
+def generate(
+    root: Path, rows: int, features: int, per_record: int, attribution: bool = False, seed: int = 0
+) -> float:
     t0 = time.perf_counter()
     rng = np.random.default_rng(seed)
     names = [f"f{i:02d}" for i in range(features)]
@@ -75,7 +89,7 @@ def generate(root: Path, rows: int, features: int, per_record: int, seed: int = 
         comments="",
         fmt=["%.5f"] * features + ["%d"],
     )
-    (root / "monitor.yml").write_text(MONITOR.format())
+    (root / "monitor.yml").write_text(MONITOR.format() + (ATTRIBUTION if attribution else ""))
     day = "2026/01/02"
     inputs = root / "data" / "bench" / "blue" / "model_inputs" / day
     outputs = root / "data" / "bench" / "blue" / "model_outputs" / day
@@ -113,11 +127,12 @@ def main() -> int:
     ap.add_argument("--rows-per-record", type=int, default=100, help="rows per request (JSON line)")
     ap.add_argument("--workdir", type=Path, default=REPO / "build" / "bench-monitor")
     ap.add_argument("--keep", action="store_true", help="keep the generated data")
+    ap.add_argument("--attribution", action="store_true", help="also run a feature attribution drift signal")
     args = ap.parse_args()
     if args.workdir.exists():
         shutil.rmtree(args.workdir)
     args.workdir.mkdir(parents=True)
-    gen = generate(args.workdir, args.rows, args.features, args.rows_per_record)
+    gen = generate(args.workdir, args.rows, args.features, args.rows_per_record, args.attribution)
     size = sum(f.stat().st_size for f in (args.workdir / "data").rglob("*.jsonl"))
     print(
         f"generated {args.rows:,} rows x {args.features} features, {args.rows_per_record} rows/record "
