@@ -116,6 +116,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
     _step("status")
     mlops(["status", *common])
 
+    code = _rollout_demo(args, root, registry_root, body)
+    if code:
+        return code
+
     _step("call it yourself")
     for ep in state:
         print(f"  mlops get-credentials --env {ENV} --endpoint {ep['name']}")
@@ -136,3 +140,93 @@ def _score(uri: str, key: str, body: bytes) -> bytes:
     with urllib.request.urlopen(req, timeout=30) as resp:
         data: bytes = resp.read()
     return data
+
+
+CANARY_ENV = "local-canary"
+CANARY_EP = "wine-canary"
+
+
+def _deployment_yaml(
+    name: str, version: int, code: Path, script: str = "score.py", env_vars: str = ""
+) -> str:
+    return (
+        f"name: {name}\nendpoint_name: {CANARY_EP}\nmodel: azureml:{MODEL}:{version}\n"
+        f"code_configuration:\n  code: {code}\n  scoring_script: {script}\n"
+        "environment: azureml:wine-sklearn:1\ninstance_type: Standard_DS3_v2\ninstance_count: 1\n"
+        "readiness_probe:\n  initial_delay: 1\n  period: 1\n  timeout: 2\n  failure_threshold: 60\n"
+        + env_vars
+    )
+
+
+def _rollout_demo(args: argparse.Namespace, root: Path, registry_root: Path, body: bytes) -> int:
+    """A second, throw-away environment: one canary that passes its gates, one that is rolled back."""
+    from gitops.cli import main as mlops
+    from gitops.local.engine import LocalEngine
+    from gitops.rollout.loadgen import LoadGenerator
+
+    envs = root / "build" / "demo-rollouts" / "environments"
+    env_dir = envs / CANARY_ENV
+    ep_dir = env_dir / "endpoints" / CANARY_EP
+    state_dir = root / ".state"
+    (ep_dir / "deployments").mkdir(parents=True, exist_ok=True)
+    (env_dir / "environment.yaml").write_text(
+        f"target: local\nprune: true\nlocal:\n  state_dir: {state_dir}\n  model_registry: {registry_root}\n"
+    )
+    code = root / "samples" / MODEL / "code"
+    (ep_dir / "smoke-request.json").write_bytes(body)
+    (ep_dir / "rollout.yml").write_text(
+        "# mirror first, then 10 % and 50 % of live traffic, gates every second against the serving deployment\n"
+        "steps:\n  - {mirror: 20, duration: 3s}\n  - {weight: 10, duration: 3s}\n  - {weight: 50, duration: 3s}\n"
+        "smoke_test:\n  request: smoke-request.json\n  expect_status: 200\n  expect_keys: [predictions, labels]\n"
+        "analysis:\n  interval: 1s\n  min_requests: 10\n  failure_limit: 2\n"
+        "  error_ratio: {max: 0.05, max_increase: 0.02}\n  latency_p95_ms: {max: 250, max_ratio: 5}\n"
+    )
+    for f in (ep_dir / "deployments").glob("*.yml"):
+        f.unlink()
+    (ep_dir / "deployments" / "blue.yml").write_text(_deployment_yaml("blue", 1, code))
+    (ep_dir / "endpoint.yml").write_text(f"name: {CANARY_EP}\nauth_mode: key\ntraffic:\n  blue: 100\n")
+    common = ["--env", CANARY_ENV, "--environments", str(envs)]
+    engine = LocalEngine(state_dir, CANARY_ENV, model_registry=registry_root)
+    engine.down()
+
+    _step(f"progressive rollouts: {env_dir.relative_to(root)} starts with blue (v1) at 100 %")
+    if mlops(["apply", *common, "--auto-approve"]) != 0:
+        return 1
+    url, key = engine.scoring_uri(CANARY_EP), engine.keys(CANARY_EP)[0]
+
+    _step(
+        "canary 1: green (v2) to 100 % through smoke test, mirror 20 %, 10 %, 50 % (the plan shows the steps)"
+    )
+    (ep_dir / "deployments" / "green.yml").write_text(_deployment_yaml("green", 2, code))
+    (ep_dir / "endpoint.yml").write_text(f"name: {CANARY_EP}\nauth_mode: key\ntraffic:\n  green: 100\n")
+    mlops(["plan", *common])
+    with LoadGenerator(url, key, body, max_requests=8000) as load:
+        first = mlops(["apply", *common, "--auto-approve"])
+    print(f"background load: {load.sent} requests, answers {load.statuses}; apply exit code {first}")
+
+    _step("canary 2: faulty-v3 (score_v3_faulty.py fails 30 % of requests) must be rolled back by itself")
+    (ep_dir / "deployments" / "faulty-v3.yml").write_text(
+        _deployment_yaml(
+            "faulty-v3",
+            2,
+            code,
+            "score_v3_faulty.py",
+            "environment_variables:\n  WINE_FAULT_ERROR_RATE: '0.3'\n  WINE_FAULT_SEED: '5'\n",
+        )
+    )
+    (ep_dir / "endpoint.yml").write_text(f"name: {CANARY_EP}\nauth_mode: key\ntraffic:\n  faulty-v3: 100\n")
+    with LoadGenerator(url, key, body, max_requests=8000) as load:
+        second = mlops(["apply", *common, "--auto-approve"])
+    print(
+        f"background load: {load.sent} requests, answers {load.statuses}; apply exit code {second} (1 = rolled back)"
+    )
+    row = engine.store.endpoint(CANARY_EP)
+    print(f"live traffic now: {row.traffic if row else '?'}")
+
+    _step("the next plan reports the divergence instead of retrying the same bad revision")
+    mlops(["plan", *common])
+    _step("status")
+    mlops(["status", *common])
+    stopped = engine.down()
+    print(f"stopped the rollout demo environment ({len(stopped)} process(es))")
+    return 0 if first == 0 and second == 1 else 1

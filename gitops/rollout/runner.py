@@ -164,9 +164,11 @@ class RolloutRunner:
         p = self.plan
         started = self.clock() - elapsed
         self.target.set_traffic(self.endpoint, step.traffic, step.mirror)
-        self._save(
-            step=index, step_name=step.name, step_started=started, step_duration=step.duration_s, gates=""
-        )
+        progress: dict[str, Any] = {"step": index, "step_name": step.name, "step_started": started}
+        progress["step_duration"] = step.duration_s
+        if step.analysed:
+            progress["gates"] = ""  # the previous step's values no longer describe the traffic
+        self._save(**progress)
         live = ", ".join(f"{k} {v}%" for k, v in sorted(step.traffic.items()))
         mirror = ", ".join(f"{k} {v}%" for k, v in sorted(step.mirror.items()))
         self._say(
