@@ -113,3 +113,29 @@ def test_all_null_feature_is_a_quality_breach_not_a_crash(tmp_path: Path) -> Non
     assert q_alcohol.metrics["null_value_rate"] == 1.0 and "null_value_rate" in q_alcohol.breaches
     report = json.loads((out / "report.json").read_text())
     assert report["signals"][0]["features"][0]["metrics"]["normalized_wasserstein_distance"] is None
+
+
+def test_azure_collector_layout_and_records(tmp_path: Path) -> None:
+    """Azure's data collector: hour folders, CloudEvents-style envelope, rows as records."""
+    root = tmp_path / "modelDataCollector" / "ep" / "d" / "model_inputs"
+    f = root / "2026" / "01" / "02" / "13" / "part-0001.jsonl"
+    f.parent.mkdir(parents=True)
+    lines = []
+    for i in range(4):
+        rec = {
+            "specversion": "1.0",
+            "id": f"e{i}",
+            "source": "/subscriptions/x/resourceGroups/y/providers/Microsoft.MachineLearningServices/workspaces/w"
+            "/onlineEndpoints/ep/deployments/d",
+            "type": "azureml.inference.model_inputs",
+            "datacontenttype": "application/json",
+            "time": f"2026-01-02T13:0{i}:00Z",
+            "data": [{"a": 1.0 + i, "b": "x"}, {"a": None, "b": "y"}],
+            "correlationid": f"c{i}",
+        }
+        lines.append(json.dumps(rec))
+    f.write_text("\n".join(lines) + "\n")
+    got = read_inputs(root, ["a", "b"], since=datetime(2026, 1, 2, 13, 1, tzinfo=UTC))
+    assert got.records == 3
+    assert got.table.columns["a"].values[~got.table.columns["a"].nulls].tolist() == [2.0, 3.0, 4.0]
+    assert not got.table.columns["b"].numeric and got.table.columns["b"].values.tolist()[:2] == ["x", "y"]
