@@ -231,6 +231,8 @@ def read_inputs(
         fast = _fast_matrix(f, "data", since, until)
         if fast is not None:
             matrix, nrec = fast
+            if matrix.shape[0] == 0:
+                continue  # every record of this file is outside the window
             if matrix.shape[1] != len(feature_names):
                 raise DataError(
                     f"{f}: rows have {matrix.shape[1]} values but the reference has {len(feature_names)} "
@@ -273,9 +275,10 @@ def read_outputs(
         parts.append(column_from_values(PREDICTION_COLUMN, [r[0] for r in rows], numeric))
     if numeric is None and len({p.numeric for p in parts}) > 1:
         parts = [as_categorical(p) for p in parts]
-    col = _concat([Table({PREDICTION_COLUMN: p}) for p in parts], [PREDICTION_COLUMN]).columns[
-        PREDICTION_COLUMN
-    ]
+    joined = _concat([Table({PREDICTION_COLUMN: p}) for p in parts], [PREDICTION_COLUMN])
+    if not joined.rows:
+        raise DataError(f"no collected outputs under {root} in the window")
+    col = joined.columns[PREDICTION_COLUMN]
     table = Table({PREDICTION_COLUMN: col}, source=str(root))
     return Collected(table, records, files)
 

@@ -139,3 +139,29 @@ def test_azure_collector_layout_and_records(tmp_path: Path) -> None:
     assert got.records == 3
     assert got.table.columns["a"].values[~got.table.columns["a"].nulls].tolist() == [2.0, 3.0, 4.0]
     assert not got.table.columns["b"].numeric and got.table.columns["b"].values.tolist()[:2] == ["x", "y"]
+
+
+def test_window_excluding_a_whole_file_is_no_rows_not_a_width_error(tmp_path: Path) -> None:
+    root = tmp_path / "dc" / "wine-classifier" / "blue" / "model_inputs" / "2026" / "01" / "02" / "data.jsonl"
+    write_records(root, [{"data": [[1.0] * 13]}], ["2026-01-02T01:00:00.000Z"])
+    spec = load_monitor(MONITOR_YAML)
+    spec.signals = [s for s in spec.signals if s.type == "data_drift"]
+    with pytest.raises(DataError, match="no production rows"):
+        run_monitor(spec, tmp_path / "dc", None, since=datetime(2026, 1, 2, 5, tzinfo=UTC))
+
+
+def test_prediction_drift_with_no_outputs_in_window(collect: Collect, tmp_path: Path) -> None:
+    root = collect(rows=40)
+    spec = load_monitor(MONITOR_YAML)
+    spec.signals = [s for s in spec.signals if s.type == "prediction_drift"]
+    with pytest.raises(DataError, match="no collected (data|outputs)"):
+        run_monitor(spec, root, None, until=datetime(2020, 1, 1, tzinfo=UTC))
+    now = datetime.now(UTC)
+    with pytest.raises(DataError, match="no collected outputs"):
+        run_monitor(
+            spec,
+            root,
+            None,
+            since=now.replace(hour=0, minute=0, second=0),
+            until=now.replace(hour=0, minute=0, second=1),
+        )
