@@ -48,16 +48,23 @@ class Identities(pulumi.ComponentResource):
         self.compute = uami("compute")
         self.endpoints = uami("endpoints")
         self.ci = uami("ci")
-        managedidentity.FederatedIdentityCredential(
-            f"{name}-ci-github",
-            federated_identity_credential_resource_name=f"github-{cfg.ci.github_environment}",
-            resource_name_=self.ci.name,
-            resource_group_name=resource_group,
-            issuer=GITHUB_OIDC_ISSUER,
-            subject=f"repo:{cfg.ci.github_repository}:environment:{cfg.ci.github_environment}",
-            audiences=[AZURE_AD_TOKEN_EXCHANGE],
-            opts=pulumi.ResourceOptions(parent=self.ci),
-        )
+        # Pull-request plans only read; they get their own identity, trusted only from the
+        # `<env>-plan` GitHub environment, so a PR workflow can never hold deploy rights.
+        self.ci_plan = uami("ci-plan")
+        for identity, logical, github_environment in (
+            (self.ci, f"{name}-ci-github", cfg.ci.github_environment),
+            (self.ci_plan, f"{name}-ci-plan-github", f"{cfg.ci.github_environment}-plan"),
+        ):
+            managedidentity.FederatedIdentityCredential(
+                logical,
+                federated_identity_credential_resource_name=f"github-{github_environment}",
+                resource_name_=identity.name,
+                resource_group_name=resource_group,
+                issuer=GITHUB_OIDC_ISSUER,
+                subject=f"repo:{cfg.ci.github_repository}:environment:{github_environment}",
+                audiences=[AZURE_AD_TOKEN_EXCHANGE],
+                opts=pulumi.ResourceOptions(parent=identity),
+            )
         self.workspace_grants: list[pulumi.Resource] = []
         self.compute_grants: list[pulumi.Resource] = []
         self.register_outputs(
@@ -66,6 +73,7 @@ class Identities(pulumi.ComponentResource):
                 "computeClientId": self.compute.client_id,
                 "endpointsClientId": self.endpoints.client_id,
                 "ciClientId": self.ci.client_id,
+                "ciPlanClientId": self.ci_plan.client_id,
             }
         )
 
@@ -83,7 +91,7 @@ class Identities(pulumi.ComponentResource):
         # A deterministic assignment name keeps re-deploys idempotent (Azure refuses duplicates).
         assignment_name = str(uuid.uuid5(uuid.NAMESPACE_URL, f"{self._cfg.stack}/{who}/{role}/{target}"))
         assignment = authorization.RoleAssignment(
-            f"{self._name}-{who}-{target}-{role.lower().replace(' ', '-').replace('(', '').replace(')', '')}",
+            f"{self._name}-{who.replace('_', '-')}-{target}-{role.lower().replace(' ', '-').replace('(', '').replace(')', '')}",
             role_assignment_name=assignment_name,
             principal_id=identity.principal_id,
             principal_type="ServicePrincipal",

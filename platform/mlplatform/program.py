@@ -53,6 +53,7 @@ def build(cfg: PlatformConfig) -> dict[str, Any]:
     # CI attaches the endpoint identity to online endpoints; that needs operator rights on it only.
     ids.grant("ci", "Managed Identity Operator", ids.endpoints.id, "endpoints-identity")
     ids.grant("ci", "Monitoring Reader", rg.id, "resource-group")
+    ids.grant("ci_plan", "Reader", mlw.workspace.id, "workspace")
 
     Governance(
         "gov",
@@ -85,6 +86,7 @@ def build(cfg: PlatformConfig) -> dict[str, Any]:
             "endpointsClientId": ids.endpoints.client_id,
             "endpointsIdentityId": ids.endpoints.id,
             "ciClientId": ids.ci.client_id,
+            "ciPlanClientId": ids.ci_plan.client_id,
         },
         "tenantId": client.tenant_id,
     }

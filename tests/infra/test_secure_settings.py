@@ -176,7 +176,9 @@ def test_identities_are_separate_and_least_privilege(stack: Capture) -> None:
     names = sorted(
         i["inputs"]["resourceName"] for i in stack.of_type(T + "managedidentity:UserAssignedIdentity")
     )
-    assert names == sorted(f"id-mlops-{stack.stack}-{r}" for r in ("workspace", "compute", "endpoints", "ci"))
+    assert names == sorted(
+        f"id-mlops-{stack.stack}-{r}" for r in ("workspace", "compute", "endpoints", "ci", "ci-plan")
+    )
     allowed = set(ROLES.values())
     assignments = stack.of_type(T + "authorization:RoleAssignment")
     assert assignments
@@ -193,19 +195,25 @@ def test_identities_are_separate_and_least_privilege(stack: Capture) -> None:
         return {
             a["inputs"]["description"].split(": ", 1)[1].split(" on ")[0]
             for a in assignments
-            if a["name"].startswith(f"ids-{who}-")
+            if a["inputs"]["description"].startswith(f"{who} identity:")
         }
 
     assert roles_of("ci") == {"AzureML Data Scientist", "Managed Identity Operator", "Monitoring Reader"}
+    assert roles_of("ci_plan") == {"Reader"}, "pull-request plans can read, never deploy"
     assert "AcrPush" not in roles_of("endpoints") and "AcrPush" not in roles_of("compute")
 
 
 def test_ci_signs_in_with_github_oidc_only(stack: Capture) -> None:
-    fic = inputs(stack, "managedidentity:FederatedIdentityCredential")
-    assert fic["issuer"] == "https://token.actions.githubusercontent.com"
-    assert fic["subject"] == f"repo:contoso/azure-mlops-platform:environment:{stack.stack}"
-    assert fic["audiences"] == ["api://AzureADTokenExchange"]
-    assert fic["resourceName"] == f"id-mlops-{stack.stack}-ci"
+    credentials = {
+        c["inputs"]["resourceName"]: c["inputs"]
+        for c in stack.of_type(T + "managedidentity:FederatedIdentityCredential")
+    }
+    assert set(credentials) == {f"id-mlops-{stack.stack}-ci", f"id-mlops-{stack.stack}-ci-plan"}
+    for identity, github_environment in (("ci", stack.stack), ("ci-plan", f"{stack.stack}-plan")):
+        fic = credentials[f"id-mlops-{stack.stack}-{identity}"]
+        assert fic["issuer"] == "https://token.actions.githubusercontent.com"
+        assert fic["subject"] == f"repo:contoso/azure-mlops-platform:environment:{github_environment}"
+        assert fic["audiences"] == ["api://AzureADTokenExchange"]
 
 
 def test_diagnostic_settings_send_logs_to_log_analytics(stack: Capture) -> None:
