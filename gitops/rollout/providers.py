@@ -3,13 +3,15 @@
 ``local``   the local router's own counters (``GET /-/local/stats``), windowed by subtracting the
             snapshot taken when the step began.
 ``azureml`` Azure Monitor platform metrics of the online endpoint, split by the ``deployment``
-            dimension, read from the Azure Resource Manager metrics API with ``DefaultAzureCredential``.
+            dimension, read from the regional Azure Monitor metrics data plane with the
+            azure-monitor-querymetrics ``MetricsClient`` and ``DefaultAzureCredential``.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import threading
+from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
 from gitops.errors import GitopsError
@@ -110,23 +112,22 @@ class LocalProvider:
 
 # -------------------------------------------------------------------------------- azureml
 
-# Azure ML online endpoint platform metrics (namespace Microsoft.MachineLearningServices/workspaces/onlineEndpoints).
+# Azure ML online endpoint platform metrics.
+METRIC_NAMESPACE = "Microsoft.MachineLearningServices/workspaces/onlineEndpoints"
 REQUESTS_METRIC = "RequestsPerMinute"
 LATENCY_METRICS = {"p95": "RequestLatency_P95", "p99": "RequestLatency_P99"}
-METRICS_API_VERSION = "2023-10-01"
-ARM_SCOPE = "https://management.azure.com/.default"
+REQUESTS_FILTER = "deployment eq '*' and statusCode eq '*' and modelStatusCode eq '*'"
+LATENCY_FILTER = "deployment eq '*'"
+# The metrics data plane is regional: it only answers for resources in its own region.
+DEFAULT_METRICS_ENDPOINT = "https://{location}.metrics.monitor.azure.com"
+DEFAULT_AUDIENCE = "https://metrics.monitor.azure.com"
+# With a $filter the service returns only the top 10 series unless told otherwise; a split by
+# deployment x statusCode x modelStatusCode easily exceeds that and the window would undercount.
+MAX_SERIES = 1000
 
 
-def _iso(t: float) -> str:
-    return dt.datetime.fromtimestamp(t, dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _dims(series: dict[str, Any]) -> dict[str, str]:
-    out = {}
-    for md in series.get("metadatavalues") or []:
-        name = (md.get("name") or {}).get("value", "")
-        out[str(name).lower()] = str(md.get("value", ""))
-    return out
+def _dims(series: Any) -> dict[str, str]:
+    return {str(k).lower(): str(v or "") for k, v in (getattr(series, "metadata_values", None) or {}).items()}
 
 
 def is_error(status_code: str, model_status_code: str) -> bool:
@@ -146,30 +147,33 @@ def is_error(status_code: str, model_status_code: str) -> bool:
 
 
 def windows_from_metrics(
-    requests_payload: dict[str, Any], latency_payload: dict[str, Any], deployments: list[str]
+    requests: Sequence[Any], latency: Sequence[Any], deployments: list[str]
 ) -> dict[str, Window]:
-    """Parse the two metrics API answers into windows (pure; unit-tested on recorded payloads)."""
+    """Turn the client's ``Metric`` results (requests split by deployment and status; latency
+    percentiles split by deployment) into windows. Pure, so it is unit-tested on built results."""
     wanted = {d.lower(): d for d in deployments}
     counts = {d: [0, 0] for d in deployments}
-    for metric in requests_payload.get("value") or []:
-        for series in metric.get("timeseries") or []:
+    for metric in requests:
+        if str(metric.name).lower() != REQUESTS_METRIC.lower():
+            continue
+        for series in metric.timeseries or []:
             dims = _dims(series)
             dep = wanted.get(dims.get("deployment", "").lower())
             if dep is None:
                 continue
-            total = int(sum(float(p.get("total") or 0) for p in series.get("data") or []))
+            total = int(sum(float(p.total or 0) for p in series.data or []))
             counts[dep][0] += total
             if is_error(dims.get("statuscode", ""), dims.get("modelstatuscode", "")):
                 counts[dep][1] += total
     lat: dict[str, dict[str, float]] = {d: {} for d in deployments}
     names = {v.lower(): k for k, v in LATENCY_METRICS.items()}
-    for metric in latency_payload.get("value") or []:
-        key = names.get(str((metric.get("name") or {}).get("value", "")).lower())
+    for metric in latency:
+        key = names.get(str(metric.name).lower())
         if key is None:
             continue
-        for series in metric.get("timeseries") or []:
+        for series in metric.timeseries or []:
             dep = wanted.get(_dims(series).get("deployment", "").lower())
-            vals = [float(p["average"]) for p in series.get("data") or [] if p.get("average") is not None]
+            vals = [float(p.average) for p in series.data or [] if p.average is not None]
             if dep is not None and vals:
                 # The worst minute of the window: a percentile cannot be averaged across minutes.
                 lat[dep][key] = max(vals + [lat[dep].get(key, 0.0)])
@@ -182,6 +186,12 @@ def windows_from_metrics(
 
 
 class AzureMonitorProvider:
+    """Reads the online endpoint's platform metrics with azure-monitor-querymetrics' ``MetricsClient``.
+
+    ``metrics_endpoint`` may contain ``{location}``; it is then filled with the online endpoint's
+    Azure region, which ``locate(endpoint_name)`` returns (the target reads it from Azure ML).
+    """
+
     name = "azureml"
 
     def __init__(
@@ -190,77 +200,108 @@ class AzureMonitorProvider:
         resource_group: str,
         workspace: str,
         credential: Any = None,
-        arm_url: str = "https://management.azure.com",
+        locate: Callable[[str], str] | None = None,
+        metrics_endpoint: str = DEFAULT_METRICS_ENDPOINT,
+        audience: str = DEFAULT_AUDIENCE,
         connection_verify: Any = True,
-        clock: Any = None,
+        clock: Callable[[], float] | None = None,
     ) -> None:
         import time
-
-        from azure.core import PipelineClient
-        from azure.core.pipeline import policies
 
         if credential is None:
             from azure.identity import DefaultAzureCredential
 
             credential = DefaultAzureCredential(exclude_interactive_browser_credential=True)
+        self.credential = credential
         self.resource_prefix = (
             f"/subscriptions/{subscription_id}/resourceGroups/{resource_group}"
             f"/providers/Microsoft.MachineLearningServices/workspaces/{workspace}/onlineEndpoints/"
         )
-        self.arm_url = arm_url.rstrip("/")
+        self.locate = locate
+        self.metrics_endpoint = metrics_endpoint.rstrip("/")
+        self.audience = audience
         self.connection_verify = connection_verify
         self.clock = clock or time.time
-        self.client: Any = PipelineClient(
-            base_url=self.arm_url,
-            policies=[
-                policies.HeadersPolicy(),
-                policies.UserAgentPolicy(sdk_moniker="mlops-rollout"),
-                policies.RetryPolicy(retry_total=3, retry_backoff_factor=0.5),
-                policies.BearerTokenCredentialPolicy(credential, ARM_SCOPE),
-            ],
-        )
+        self._clients: dict[str, Any] = {}
+        self._endpoint_of: dict[str, str] = {}
+        self._lock = threading.Lock()
 
     def begin(self, endpoint: str, window_start: float) -> None:
         return None
 
-    def _query(self, endpoint: str, metrics: str, aggregation: str, flt: str, start: float) -> dict[str, Any]:
-        from azure.core.exceptions import AzureError
-        from azure.core.rest import HttpRequest
+    def _client(self, endpoint: str) -> Any:
+        from azure.monitor.querymetrics import MetricsClient
 
-        end = max(self.clock(), start + 60)
-        req = HttpRequest(
-            "GET",
-            f"{self.arm_url}{self.resource_prefix}{endpoint}/providers/Microsoft.Insights/metrics",
-            params={
-                "api-version": METRICS_API_VERSION,
-                "metricnames": metrics,
-                "aggregation": aggregation,
-                "timespan": f"{_iso(start)}/{_iso(end)}",
-                "interval": "PT1M",
-                "$filter": flt,
-                "metricnamespace": "Microsoft.MachineLearningServices/workspaces/onlineEndpoints",
-            },
-        )
-        try:
-            resp = self.client.send_request(req, connection_verify=self.connection_verify)
-            if resp.status_code != 200:
-                raise MetricsUnavailable(
-                    f"Azure Monitor answered {resp.status_code} for {metrics} of {endpoint}: {resp.text()[:300]}"
+        with self._lock:
+            url = self._endpoint_of.get(endpoint)
+        if url is None:
+            if "{location}" in self.metrics_endpoint:
+                if self.locate is None:
+                    raise MetricsUnavailable(
+                        f"metrics endpoint {self.metrics_endpoint} needs the region of {endpoint}, "
+                        "and no way to look it up was given"
+                    )
+                from azure.core.exceptions import AzureError
+
+                try:
+                    location = self.locate(endpoint)
+                except (OSError, GitopsError, AzureError) as exc:
+                    raise MetricsUnavailable(f"region of endpoint {endpoint}: {exc}") from None
+                # ARM may answer "West Europe"; the metrics host wants "westeurope".
+                location = "".join(str(location).split()).lower()
+                if not location:
+                    raise MetricsUnavailable(f"Azure ML gave no location for endpoint {endpoint}")
+                url = self.metrics_endpoint.replace("{location}", location)
+            else:
+                url = self.metrics_endpoint
+        with self._lock:
+            self._endpoint_of[endpoint] = url
+            client = self._clients.get(url)
+            if client is None:
+                client = MetricsClient(
+                    url,
+                    self.credential,
+                    audience=self.audience,
+                    connection_verify=self.connection_verify,
+                    retry_total=3,
+                    retry_backoff_factor=0.5,
                 )
-            payload: dict[str, Any] = resp.json()
+                self._clients[url] = client
+        return client
+
+    def _query(
+        self, endpoint: str, metrics: list[str], aggregation: str, flt: str, start: float
+    ) -> list[Any]:
+        from azure.core.exceptions import AzureError
+
+        client = self._client(endpoint)
+        resource_id = f"{self.resource_prefix}{endpoint}"
+        # The service wants at least one whole grain; a window that just began asks for one minute.
+        end = max(self.clock(), start + 60)
+        try:
+            results = client.query_resources(
+                resource_ids=[resource_id],
+                metric_namespace=METRIC_NAMESPACE,
+                metric_names=metrics,
+                timespan=(dt.datetime.fromtimestamp(start, dt.UTC), dt.datetime.fromtimestamp(end, dt.UTC)),
+                granularity=dt.timedelta(minutes=1),
+                aggregations=[aggregation],
+                filter=flt,
+                max_results=MAX_SERIES,
+            )
         except AzureError as exc:
-            raise MetricsUnavailable(f"Azure Monitor metrics of {endpoint}: {exc}") from None
-        return payload
+            raise MetricsUnavailable(
+                f"Azure Monitor metrics {','.join(metrics)} of {endpoint}: {exc}"
+            ) from None
+        if len(results) != 1:
+            raise MetricsUnavailable(
+                f"Azure Monitor answered {len(results)} results for the one resource {resource_id}"
+            )
+        return list(results[0].metrics)
 
     def windows(self, endpoint: str, deployments: list[str], window_start: float) -> dict[str, Window]:
-        requests = self._query(
-            endpoint,
-            REQUESTS_METRIC,
-            "Total",
-            "deployment eq '*' and statusCode eq '*' and modelStatusCode eq '*'",
-            window_start,
-        )
+        requests = self._query(endpoint, [REQUESTS_METRIC], "Total", REQUESTS_FILTER, window_start)
         latency = self._query(
-            endpoint, ",".join(LATENCY_METRICS.values()), "Average", "deployment eq '*'", window_start
+            endpoint, list(LATENCY_METRICS.values()), "Average", LATENCY_FILTER, window_start
         )
         return windows_from_metrics(requests, latency, deployments)

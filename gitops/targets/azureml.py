@@ -325,11 +325,20 @@ class AzureMLTarget:
         if provider not in (None, "azureml"):
             raise GitopsError(f"analysis.provider {provider!r} cannot read metrics of an Azure ML workspace")
         m = self.manifest
+
+        def locate(endpoint_name: str) -> str:
+            # The metrics data plane is regional; the endpoint's own region is the one that answers.
+            ep = self._call(
+                f"location of {endpoint_name}", lambda: self.ml.online_endpoints.get(endpoint_name)
+            )
+            return str(ep.location or "")
+
         return AzureMonitorProvider(
             str(m.subscription_id),
             str(m.resource_group),
             str(m.workspace),
             credential=self.credential,
+            locate=locate,
             **self.metrics_options,
         )
 

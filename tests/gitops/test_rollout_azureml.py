@@ -1,28 +1,30 @@
 """Rollouts on the azureml target: the real MLClient against the fake ARM, gates fed by the fake
-Azure Monitor metrics API through the real azure-core pipeline (bearer token, retries, TLS)."""
+Azure Monitor metrics batch API through the real azure-monitor-querymetrics MetricsClient."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
-from fake_arm import FakeArm, FakeCredential
+from fake_arm import LOCATION, FakeArm, FakeCredential
 from fake_metrics import FakeMetrics, Series
 
 from gitops import commands
 from gitops.rollout.gates import FAIL, PASS, evaluate
-from gitops.rollout.providers import AzureMonitorProvider
+from gitops.rollout.providers import AzureMonitorProvider, MetricsUnavailable
 from gitops.rollout.spec import Analysis, Gate
 
 EP = "credit-default"
+SUB = "00000000-0000-0000-0000-000000000000"
 GOOD = Series(requests={("200", "200"): [120, 130]}, p95_ms=[40, 45], p99_ms=[60, 70])
 
 
 @pytest.fixture
 def metrics() -> Iterator[FakeMetrics]:
-    m = FakeMetrics()
+    m = FakeMetrics(region=LOCATION)
     try:
         yield m
     finally:
@@ -32,7 +34,9 @@ def metrics() -> Iterator[FakeMetrics]:
 @pytest.fixture
 def wired(mlops, metrics: FakeMetrics, envs: Path):  # type: ignore[no-untyped-def]
     commands.TARGET_OPTIONS["metrics_options"] = {
-        "arm_url": metrics.url,
+        # The path segment stands in for the regional host name, which the target fills in from
+        # the endpoint's location in Azure ML.
+        "metrics_endpoint": metrics.url + "/{location}",
         "connection_verify": str(metrics.ca_path),
     }
     ep_dir = envs / "dev" / "endpoints" / EP
@@ -72,10 +76,15 @@ def test_canary_passes_then_bad_canary_rolls_back_from_tags(
     assert fake.traffic(EP) == {"green": 100}
     tags = fake.endpoints[EP]["tags"]
     assert '"status":"succeeded"' in tags["mlops-rollout"] and tags["managed-by"] == "mlops-gitops"
-    assert any(
-        x.get("metricnames") == "RequestsPerMinute" and "deployment eq '*'" in x["$filter"]
-        for x in metrics.log
-    )
+    sent = [x for x in metrics.log if x["query"].get("metricnames") == "RequestsPerMinute"]
+    assert sent and all(x["path"] == f"/{LOCATION}/subscriptions/{SUB}/metrics:getBatch" for x in sent)
+    assert sent[0]["body"] == {
+        "resourceids": [
+            f"/subscriptions/{SUB}/resourceGroups/rg-mlops-dev/providers/Microsoft.MachineLearningServices"
+            f"/workspaces/mlw-mlops-dev/onlineEndpoints/{EP}"
+        ]
+    }
+    assert sent[0]["query"]["filter"] == "deployment eq '*' and statusCode eq '*' and modelStatusCode eq '*'"
 
     # blue comes back with a change, and its metrics show 5xx and model errors: rolled back.
     dep = envs / "dev" / "endpoints" / EP / "deployments" / "blue.yml"
@@ -104,15 +113,34 @@ def test_canary_passes_then_bad_canary_rolls_back_from_tags(
     assert "diverged" in r.out and "evidence:" in r.out
 
 
-def test_same_gate_decisions_from_injected_azure_series(metrics: FakeMetrics) -> None:
-    provider = AzureMonitorProvider(
-        "00000000-0000-0000-0000-000000000000",
+class ScopeRecorder(FakeCredential):
+    def __init__(self) -> None:
+        self.scopes: list[tuple[str, ...]] = []
+
+    def get_token(self, *scopes: str, **kwargs: Any) -> Any:
+        self.scopes.append(scopes)
+        return super().get_token(*scopes, **kwargs)
+
+    def get_token_info(self, *scopes: str, options: Any = None) -> Any:
+        self.scopes.append(scopes)
+        return super().get_token_info(*scopes, options=options)
+
+
+def _provider(metrics: FakeMetrics, credential: Any = None, **kwargs: Any) -> AzureMonitorProvider:
+    return AzureMonitorProvider(
+        SUB,
         "rg",
         "ws",
-        credential=FakeCredential(),
-        arm_url=metrics.url,
+        credential=credential or FakeCredential(),
         connection_verify=str(metrics.ca_path),
+        clock=lambda: 1_800_000_000.0,
+        **kwargs,
     )
+
+
+def test_same_gate_decisions_from_injected_azure_series(metrics: FakeMetrics) -> None:
+    credential = ScopeRecorder()
+    provider = _provider(metrics, credential, metrics_endpoint=metrics.url)
     analysis = Analysis(
         min_requests=50, error_ratio=Gate(max=0.02, relative=0.01), latency_p95_ms=Gate(max=200, relative=2)
     )
@@ -122,12 +150,92 @@ def test_same_gate_decisions_from_injected_azure_series(metrics: FakeMetrics) ->
     metrics.set(
         "ep", "bad-input", Series(requests={("200", "200"): [100], ("424", "400"): [30]}, p95_ms=[30])
     )
-    w = provider.windows("ep", ["blue", "slow", "few", "bad-input"], 0.0)
-    assert (w["blue"].requests, w["blue"].errors, w["blue"].p95_ms) == (250, 0, 45)
+    metrics.set(
+        "ep",
+        "broken",
+        Series(
+            requests={
+                ("200", "200"): [100, 100],
+                ("503", ""): [5, 6],
+                ("424", "500"): [4, 4],
+                ("408", ""): [1],
+            },
+            p95_ms=[50],
+        ),
+    )
+    metrics.set("other-ep", "blue", Series(requests={("500", ""): [999]}, p95_ms=[999]))
+    w = provider.windows("ep", ["blue", "slow", "few", "bad-input", "broken", "absent"], 1_799_999_880.0)
+    assert (w["blue"].requests, w["blue"].errors, w["blue"].p95_ms, w["blue"].p99_ms) == (250, 0, 45, 70)
+    assert (w["broken"].requests, w["broken"].errors) == (220, 20)
+    assert (w["absent"].requests, w["absent"].p95_ms) == (0, None)
+    broken = evaluate(analysis, w["blue"], w["broken"])
+    assert broken.verdict == FAIL and "error_ratio 0.091 > 0.02" in broken.evidence(), broken.evidence()
     slow = evaluate(analysis, w["blue"], w["slow"])
     assert slow.verdict == FAIL and "latency_p95_ms 480 > 200" in slow.evidence()
     assert "latency_p95_ms 480 / baseline 45 > 2x" in slow.evidence()
     assert evaluate(analysis, w["blue"], w["few"]).verdict == "inconclusive"
     # A model's 4xx (bad input) is not the model failing.
+    assert (w["bad-input"].requests, w["bad-input"].errors) == (130, 0)
     assert evaluate(analysis, w["blue"], w["bad-input"]).verdict == PASS
-    assert all(x.get("api-version") and x.get("interval") == "PT1M" for x in metrics.log)
+
+    # What the client library put on the wire.
+    assert [x["query"]["metricnames"] for x in metrics.log] == [
+        "RequestsPerMinute",
+        "RequestLatency_P95,RequestLatency_P99",
+    ]
+    requests, latency = metrics.log
+    assert requests["path"] == f"/subscriptions/{SUB}/metrics:getBatch"
+    assert requests["body"] == {
+        "resourceids": [
+            f"/subscriptions/{SUB}/resourceGroups/rg/providers/Microsoft.MachineLearningServices"
+            "/workspaces/ws/onlineEndpoints/ep"
+        ]
+    }
+    assert requests["query"]["filter"] == "deployment eq '*' and statusCode eq '*' and modelStatusCode eq '*'"
+    assert latency["query"]["filter"] == "deployment eq '*'"
+    assert (requests["query"]["aggregation"], latency["query"]["aggregation"]) == ("Total", "Average")
+    assert (
+        requests["query"]["metricnamespace"] == "Microsoft.MachineLearningServices/workspaces/onlineEndpoints"
+    )
+    assert requests["query"]["interval"] == "PT1M"
+    assert requests["query"]["starttime"].startswith("2027-01-15T07:58:00")
+    assert requests["query"]["endtime"].startswith("2027-01-15T08:00:00")
+    assert requests["headers"]["Authorization"] == "Bearer fake-token"
+    assert credential.scopes and all(
+        s == ("https://metrics.monitor.azure.com/.default",) for s in credential.scopes
+    )
+
+
+def test_many_status_codes_are_not_cut_at_the_services_default_top(metrics: FakeMetrics) -> None:
+    # 15 status/model-code pairs: the service's default of 10 series would drop some requests.
+    codes = {(str(200 + i), "200"): [10.0] for i in range(15)}
+    metrics.set("ep", "blue", Series(requests=codes, p95_ms=[10]))
+    w = _provider(metrics, metrics_endpoint=metrics.url).windows("ep", ["blue"], 1_799_999_940.0)
+    assert w["blue"].requests == 150
+    assert int(metrics.log[0]["query"]["top"]) >= 15
+
+
+def test_region_comes_from_the_endpoint_location(metrics: FakeMetrics) -> None:
+    asked: list[str] = []
+
+    def locate(endpoint: str) -> str:
+        asked.append(endpoint)
+        return "East US"  # ARM's display form; the metrics host wants "eastus"
+
+    metrics.set("ep", "blue", GOOD)
+    provider = _provider(metrics, locate=locate, metrics_endpoint=metrics.url + "/{location}")
+    provider.windows("ep", ["blue"], 1_799_999_940.0)
+    provider.windows("ep", ["blue"], 1_799_999_940.0)
+    assert asked == ["ep"]  # looked up once per endpoint
+    assert {x["path"] for x in metrics.log} == {f"/eastus/subscriptions/{SUB}/metrics:getBatch"}
+
+    with pytest.raises(MetricsUnavailable, match="needs the region"):
+        _provider(metrics, metrics_endpoint=metrics.url + "/{location}").windows("ep", ["blue"], 0.0)
+
+
+def test_service_errors_become_metrics_unavailable(metrics: FakeMetrics) -> None:
+    provider = _provider(
+        metrics, locate=lambda ep: "westeurope", metrics_endpoint=metrics.url + "/{location}"
+    )
+    with pytest.raises(MetricsUnavailable, match="resources of eastus asked at westeurope"):
+        provider.windows("ep", ["blue"], 1_799_999_940.0)
