@@ -116,9 +116,21 @@ def cmd_demo(args: argparse.Namespace) -> int:
     _step("status")
     mlops(["status", *common])
 
+    code = _monitor_demo(args, root)
+    if code:
+        return code
+
     code = _rollout_demo(args, root, registry_root, body)
     if code:
         return code
+
+    _step("the platform each Azure environment runs on: both Pulumi stacks rendered offline")
+    from mlplatform import render
+
+    for stack in ("dev", "prod"):
+        capture = render.render(stack)
+        print(render.format_summary(capture).splitlines()[0])
+    print("  (mlops render --stack prod --out build/render/prod.json lists every resource and setting)")
 
     _step("call it yourself")
     for ep in state:
@@ -156,6 +168,24 @@ def _deployment_yaml(
         "readiness_probe:\n  initial_delay: 1\n  period: 1\n  timeout: 2\n  failure_threshold: 60\n"
         + env_vars
     )
+
+
+def _monitor_demo(args: argparse.Namespace, root: Path) -> int:
+    """The monitor in environments/local/monitors on in-distribution, then shifted, traffic."""
+    import importlib.util
+
+    _step("model monitor: evaluate its drift and quality signals on the data the router collected")
+    path = root / "samples" / MODEL / "monitoring" / "demo.py"
+    spec = importlib.util.spec_from_file_location("wine_monitor_demo", path)
+    if spec is None or spec.loader is None:
+        raise GitopsError(f"{path}: cannot load the monitoring demo")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    baseline, shifted = module.run_drift_demo(Path(args.environments), ENV, out=root / "build" / "monitors")
+    if baseline.breached or not shifted.breached:
+        print("unexpected monitor result: in-distribution traffic must pass, shifted traffic must breach")
+        return 1
+    return 0
 
 
 def _rollout_demo(args: argparse.Namespace, root: Path, registry_root: Path, body: bytes) -> int:

@@ -62,6 +62,11 @@ CREATE TABLE IF NOT EXISTS rollouts (
     record     TEXT NOT NULL,
     updated_at REAL NOT NULL
 );
+CREATE TABLE IF NOT EXISTS monitors (
+    name       TEXT PRIMARY KEY,
+    record     TEXT NOT NULL,
+    updated_at REAL NOT NULL
+);
 CREATE TABLE IF NOT EXISTS keys (
     endpoint      TEXT PRIMARY KEY,
     primary_key   TEXT NOT NULL,
@@ -309,6 +314,23 @@ class StateStore:
                     """INSERT INTO rollouts (endpoint, record, updated_at) VALUES (?,?,?)
                        ON CONFLICT(endpoint) DO UPDATE SET record=excluded.record, updated_at=excluded.updated_at""",
                     (endpoint, json.dumps(record, sort_keys=True), time.time()),
+                )
+
+    # monitors: schedules applied to this environment (evaluated on demand by `mlops monitor run`)
+    def monitors(self) -> dict[str, dict[str, Any]]:
+        with self._tx() as con:
+            rows = con.execute("SELECT name, record FROM monitors ORDER BY name").fetchall()
+        return {r["name"]: json.loads(r["record"]) for r in rows}
+
+    def put_monitor(self, name: str, record: dict[str, Any] | None) -> None:
+        with self._tx() as con:
+            if record is None:
+                con.execute("DELETE FROM monitors WHERE name=?", (name,))
+            else:
+                con.execute(
+                    """INSERT INTO monitors (name, record, updated_at) VALUES (?,?,?)
+                       ON CONFLICT(name) DO UPDATE SET record=excluded.record, updated_at=excluded.updated_at""",
+                    (name, json.dumps(record, sort_keys=True), time.time()),
                 )
 
     # keys ------------------------------------------------------------------------------------

@@ -26,8 +26,10 @@ from gitops.lock import file_lock
 from gitops.manifest import Manifest
 from gitops.targets.base import (
     CAP_MIRROR_TRAFFIC,
+    CAP_MONITORS,
     ActualDeployment,
     ActualEndpoint,
+    ActualMonitor,
     ActualState,
     DeploymentFailed,
 )
@@ -73,8 +75,9 @@ def _traffic(t: dict[str, Any] | None) -> dict[str, int]:
 
 class LocalTarget:
     kind = "local"
-    # Monitors need a scheduler and signal computation that the local target does not have yet.
-    capabilities = frozenset({CAP_MIRROR_TRAFFIC})
+    # Monitors are recorded, not scheduled: `mlops monitor run --env E` evaluates their signals on
+    # the data the routers collected, when asked (a cron job or CI can call it on the trigger).
+    capabilities = frozenset({CAP_MIRROR_TRAFFIC, CAP_MONITORS})
 
     def __init__(
         self,
@@ -136,6 +139,8 @@ class LocalTarget:
                     tags=dict(d["spec"].get("tags") or {}),
                 )
             state.endpoints[ep["name"]] = actual
+        for name, record in self.engine.store.monitors().items():
+            state.monitors[name] = _monitor_from_record(name, record)
         return state
 
     # --------------------------------------------------------------------------------- writes
@@ -212,13 +217,45 @@ class LocalTarget:
         return LocalProvider(self.engine)
 
     def create_or_update_monitor(self, monitor: Any) -> None:
-        raise NotImplementedTargetError(
-            f"monitor {getattr(monitor, 'name', '?')}: the local target does not run monitors yet "
-            "(collected data is under the state directory's data_collection/)"
+        import json
+
+        # The schedule as azure-ai-ml serialises it (what Azure would store), made JSON-plain.
+        record = {
+            "schedule": json.loads(json.dumps(monitor._to_dict(), default=str)),
+            "origin": str(Path(str(monitor._base_path or ".")).resolve()),
+            "tags": dict(monitor.tags or {}),
+        }
+        self.engine.store.put_monitor(monitor.name, record)
+        self.out(
+            f"monitor {monitor.name}: recorded; evaluate it with `mlops monitor run --env {self.manifest.env}`"
         )
 
     def delete_monitor(self, name: str) -> None:
-        raise NotImplementedTargetError(f"monitor {name}: the local target does not run monitors yet")
+        self.engine.store.put_monitor(name, None)
+
+
+def _monitor_from_record(name: str, record: dict[str, Any]) -> ActualMonitor:
+    import io
+    import re
+
+    import yaml
+    from azure.ai.ml.entities._load_functions import load_schedule
+
+    entity = load_schedule(io.StringIO(yaml.safe_dump(record["schedule"])), relative_origin=record["origin"])
+    entity.tags = dict(record.get("tags") or {})
+    target = getattr(entity.create_monitor, "monitoring_target", None)
+    ref = str(getattr(target, "endpoint_deployment_id", "") or "")
+    m = re.match(r"^azureml:([^:/]+):([^:/]+)$", ref) or re.search(
+        r"onlineEndpoints/([^/]+)/deployments/([^/]+)", ref, re.IGNORECASE
+    )
+    return ActualMonitor(
+        name=name,
+        entity=entity,
+        enabled=True,
+        tags=dict(entity.tags),
+        endpoint_name=m.group(1) if m else None,
+        deployment_name=m.group(2) if m else None,
+    )
 
 
 def create(manifest: Manifest, **options: Any) -> LocalTarget:

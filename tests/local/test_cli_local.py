@@ -48,11 +48,29 @@ def tree(tmp_path_factory: pytest.TempPathFactory, trained_models: Path, h: Any)
         local / "endpoints" / "wine" / "endpoint.yml",
         "name: wine\nauth_mode: key\ntraffic:\n  blue: 80\n  green: 20\n",
     )
+    collect = "data_collector:\n  collections:\n    model_inputs: {enabled: 'true'}\n    model_outputs: {enabled: 'true'}\n"
     for name, version in (("blue", 1), ("green", 2)):
         h.write_yaml(
             local / "endpoints" / "wine" / "deployments" / f"{name}.yml",
-            h.deployment_yaml(name, "wine", h.sample / "code", f"azureml:wine-classifier:{version}"),
+            h.deployment_yaml(
+                name,
+                "wine",
+                h.sample / "code",
+                f"azureml:wine-classifier:{version}",
+                collect if name == "blue" else "",
+            ),
         )
+    # A monitor in Azure's schedule YAML: recorded by apply, compared by plan like any resource.
+    h.write_yaml(
+        local / "monitors" / "wine-mon.yml",
+        "name: wine-mon\ntrigger: {type: recurrence, frequency: day, interval: 1}\ncreate_monitor:\n"
+        "  compute: {instance_type: standard_e4s_v3, runtime_version: '3.4'}\n"
+        "  monitoring_target: {ml_task: classification, endpoint_deployment_id: 'azureml:wine:blue'}\n"
+        "  monitoring_signals:\n    drift:\n      type: data_drift\n      reference_data:\n"
+        f"        input_data: {{path: {h.sample / 'monitoring' / 'reference.csv'}, type: uri_file}}\n"
+        "        data_context: training\n      metric_thresholds:\n"
+        "        numerical: {normalized_wasserstein_distance: 0.2}\n",
+    )
     rehearse = tmp / "environments" / "rehearse"
     h.write_yaml(
         rehearse / "environment.yaml",
@@ -96,6 +114,7 @@ def test_register_validate_and_apply_from_empty(tree: Path, trained_models: Path
     r = mlops(tree, "apply", "--env", "local", "--auto-approve")
     assert r.returncode == 0, r.stdout + r.stderr
     assert "instance_type=Standard_DS3_v2 is not applicable locally" in r.stderr
+    assert "create_monitor monitor/wine-mon" in r.stdout + r.stderr
 
 
 def test_credentials_and_observed_split(tree: Path, h: Any) -> None:

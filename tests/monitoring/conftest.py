@@ -14,7 +14,13 @@ from gitops.local.datacollect import CollectorWriter
 
 REPO = Path(__file__).resolve().parents[2]
 SAMPLE = REPO / "samples" / "wine-classifier" / "monitoring"
-MONITOR_YAML = SAMPLE / "wine-classifier-blue.yml"
+MONITOR_YAML = REPO / "environments" / "local" / "monitors" / "wine-classifier-blue.yml"
+REFERENCE_PATH = "../../../samples/wine-classifier/monitoring/reference.csv"
+
+
+def monitor_text() -> str:
+    """The shipped monitor, pointing at a reference.csv beside it (for copies in a temp dir)."""
+    return MONITOR_YAML.read_text().replace(REFERENCE_PATH, "./reference.csv")
 
 
 def _module(name: str, path: Path) -> ModuleType:

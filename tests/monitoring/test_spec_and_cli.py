@@ -11,13 +11,13 @@ from gitops.cli import main
 from gitops.errors import InputErrors
 from gitops.monitoring.spec import load_monitor
 
-from .conftest import MONITOR_YAML, SAMPLE, Collect
+from .conftest import MONITOR_YAML, SAMPLE, Collect, monitor_text
 
 
 def _copy_sample(tmp_path: Path, text: str | None = None) -> Path:
     shutil.copy(SAMPLE / "reference.csv", tmp_path / "reference.csv")
     path = tmp_path / "monitor.yml"
-    path.write_text(text if text is not None else MONITOR_YAML.read_text())
+    path.write_text(text if text is not None else monitor_text())
     return path
 
 
@@ -34,7 +34,7 @@ def test_yaml_syntax_error_has_line(tmp_path: Path) -> None:
 
 
 def test_unknown_field_reported_at_its_line(tmp_path: Path) -> None:
-    text = MONITOR_YAML.read_text().replace(
+    text = monitor_text().replace(
         "          normalized_wasserstein_distance: 0.2", "          jensen_shanon: 0.2"
     )
     path = _copy_sample(tmp_path, text)
@@ -44,7 +44,7 @@ def test_unknown_field_reported_at_its_line(tmp_path: Path) -> None:
 
 
 def test_missing_reference_file(tmp_path: Path) -> None:
-    path = _copy_sample(tmp_path, MONITOR_YAML.read_text().replace("./reference.csv", "./nope.csv"))
+    path = _copy_sample(tmp_path, monitor_text().replace("./reference.csv", "./nope.csv"))
     msgs = _errors(path)
     assert len(msgs) == 3  # one per signal, all reported at once
     assert all("reference_data './nope.csv' not found" in m for m in msgs)
@@ -54,7 +54,7 @@ def test_missing_reference_file(tmp_path: Path) -> None:
 
 
 def test_workspace_asset_reference_is_not_local(tmp_path: Path) -> None:
-    path = _copy_sample(tmp_path, MONITOR_YAML.read_text().replace("./reference.csv", "azureml:wine-ref:1"))
+    path = _copy_sample(tmp_path, monitor_text().replace("./reference.csv", "azureml:wine-ref:1"))
     assert all("workspace/cloud asset" in m for m in _errors(path))
 
 
@@ -151,7 +151,7 @@ def test_cli_env_monitors_folder_select_and_json(
     monitors = tmp_path / "environments" / "local" / "monitors"
     monitors.mkdir(parents=True)
     shutil.copy(SAMPLE / "reference.csv", monitors / "reference.csv")
-    text = MONITOR_YAML.read_text()
+    text = monitor_text()
     (monitors / "a.yml").write_text(text)
     (monitors / "b.yml").write_text(
         text.replace("name: wine-classifier-blue-monitor", "name: second-monitor")

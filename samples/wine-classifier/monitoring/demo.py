@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).resolve().parent
-MONITOR_YAML = HERE / "wine-classifier-blue.yml"
+MONITOR_YAML = HERE.parents[2] / "environments" / "local" / "monitors" / "wine-classifier-blue.yml"
 # The local data collector writes on a background thread; give it a moment to flush.
 COLLECTOR_FLUSH_S = 1.0
 
