@@ -139,12 +139,11 @@ def _prepare(args: argparse.Namespace) -> tuple[Any, Any]:
     return desired, target
 
 
-def cmd_plan(args: argparse.Namespace) -> int:
+def _current_plan(args: argparse.Namespace, desired: Any, target: Any) -> tuple[Any, Any]:
+    """Read the target once and plan against git: the one path plan and apply share."""
     from gitops.apply import sdk_stdout_silenced
     from gitops.plan import make_plan
-    from gitops.render import plan_json, render_plan
 
-    desired, target = _prepare(args)
     with sdk_stdout_silenced():
         actual = target.read_state()
     plan = make_plan(
@@ -155,6 +154,14 @@ def cmd_plan(args: argparse.Namespace) -> int:
         allow_empty=args.allow_empty,
         retry_rollout=args.retry_rollout,
     )
+    return actual, plan
+
+
+def cmd_plan(args: argparse.Namespace) -> int:
+    from gitops.render import plan_json, render_plan
+
+    desired, target = _prepare(args)
+    _, plan = _current_plan(args, desired, target)
     if args.out:
         Path(args.out).write_text(plan_json(plan), encoding="utf-8")
     sys.stdout.write(render_plan(plan, args.format))
@@ -167,8 +174,8 @@ def cmd_plan(args: argparse.Namespace) -> int:
 def cmd_apply(args: argparse.Namespace) -> int:
     from rich.console import Console
 
-    from gitops.apply import git_revision, sdk_stdout_silenced
-    from gitops.plan import Plan, make_plan
+    from gitops.apply import git_revision
+    from gitops.plan import Plan
     from gitops.render import plan_text
 
     err = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -184,16 +191,7 @@ def cmd_apply(args: argparse.Namespace) -> int:
     if saved is not None and saved.env != desired.env:
         raise GitopsError(f"{args.plan_file} is a plan for environment {saved.env!r}, not {desired.env!r}")
     with target.lock(desired.env):
-        with sdk_stdout_silenced():
-            actual = target.read_state()
-        plan = make_plan(
-            desired,
-            actual,
-            target.kind,
-            target.capabilities,
-            allow_empty=args.allow_empty,
-            retry_rollout=args.retry_rollout,
-        )
+        actual, plan = _current_plan(args, desired, target)
         if saved is not None and saved.fingerprint != plan.fingerprint:
             raise StalePlanError(
                 f"{args.plan_file} is stale: git or the environment changed since it was made; run `mlops plan --out` again"

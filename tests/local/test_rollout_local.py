@@ -13,10 +13,7 @@ import os
 import signal
 import subprocess
 import sys
-import threading
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -25,59 +22,10 @@ import pytest
 
 from gitops.cli import main as mlops_main
 from gitops.local import LocalEngine, ModelRegistry
+from gitops.rollout.loadgen import LoadGenerator
 
 ENV = "canary"
 EP = "wine-ro"
-
-
-class LoadGenerator:
-    """Bounded background traffic to a loopback router: at most `max_requests`, at most `max_seconds`."""
-
-    def __init__(
-        self, url: str, key: str, body: bytes, max_requests: int = 4000, max_seconds: float = 90
-    ) -> None:
-        if not url.startswith("http://127.0.0.1:"):
-            raise ValueError(f"the load generator only talks to 127.0.0.1, not {url}")
-        self.url, self.key, self.body = url, key, body
-        self.max_requests, self.max_seconds = max_requests, max_seconds
-        self.sent = 0
-        self.statuses: dict[int, int] = {}
-        self._stop = threading.Event()
-        self._lock = threading.Lock()
-        self._threads = [threading.Thread(target=self._run, daemon=True) for _ in range(3)]
-
-    def _run(self) -> None:
-        deadline = time.monotonic() + self.max_seconds
-        while not self._stop.is_set() and time.monotonic() < deadline:
-            with self._lock:
-                if self.sent >= self.max_requests:
-                    return
-                self.sent += 1
-            req = urllib.request.Request(
-                self.url,
-                data=self.body,
-                headers={"Content-Type": "application/json", "Authorization": f"Bearer {self.key}"},
-            )
-            try:
-                with urllib.request.urlopen(req, timeout=10) as resp:
-                    status = resp.status
-            except urllib.error.HTTPError as err:
-                status = err.code
-            except OSError:
-                status = 0
-            with self._lock:
-                self.statuses[status] = self.statuses.get(status, 0) + 1
-            time.sleep(0.01)
-
-    def __enter__(self) -> LoadGenerator:
-        for t in self._threads:
-            t.start()
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        self._stop.set()
-        for t in self._threads:
-            t.join(timeout=15)
 
 
 class Env:
@@ -131,6 +79,7 @@ class Env:
         return dict(row.traffic), dict(row.mirror)
 
     def load(self, **kw: Any) -> LoadGenerator:
+        kw = {"max_requests": 4000, "max_seconds": 90, **kw}
         return LoadGenerator(self.engine.scoring_uri(EP), self.engine.keys(EP)[0], self.body, **kw)
 
     def record(self) -> dict[str, Any]:
