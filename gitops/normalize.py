@@ -157,7 +157,33 @@ def monitor_view(entity: Any) -> dict[str, Any]:
         "target": ref,
         "ml_task": _lower(getattr(target, "ml_task", None)),
         "compute": _obj_fields(compute, ("instance_type", "runtime_version")),
+        "signals": _signals_view(entity),
         "tags": user_tags(entity.tags),
+    }
+
+
+# What a reviewer needs to see change in a signal; reference data paths are compared through the
+# spec hash because the service rewrites them into asset IDs.
+_SIGNAL_FIELDS = ("type", "metric_thresholds", "alert_enabled", "features")
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value)
+    return value
+
+
+def _signals_view(entity: Any) -> dict[str, Any] | None:
+    if not getattr(entity.create_monitor, "monitoring_signals", None):
+        return None
+    signals = entity._to_dict().get("create_monitor", {}).get("monitoring_signals") or {}
+    return {
+        str(name): {k: _plain(spec[k]) for k in _SIGNAL_FIELDS if spec.get(k) is not None}
+        for name, spec in signals.items()
     }
 
 

@@ -78,6 +78,9 @@ def test_create_update_thresholds_and_delete(mlops, fake: FakeArm, envs: Path):
     assert r.code == 0, r.err
     actions = [a for a in r.json()["actions"] if a["resource"] == "monitor/credit-default-blue-monitor"]
     assert [a["kind"] for a in actions] == ["update_monitor"], actions
+    # The reviewer sees which threshold moved, not only that the spec hash changed.
+    fields = {d["field"] if isinstance(d, dict) else d[0]: d for d in actions[0]["diff"]}
+    assert "signals.drift.metric_thresholds.numerical.jensen_shannon_distance" in fields, actions[0]["diff"]
     mark = len(fake.log)
     assert mlops("apply", "--env", "dev", "--auto-approve").code == 0
     assert thresholds_by_type(fake)["Numerical"] == 0.05
