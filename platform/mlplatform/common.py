@@ -20,6 +20,7 @@ ROLES: dict[str, str] = {
     "AcrPull": "7f951dda-4ed3-4680-a7ca-43fe172d538d",
     "AcrPush": "8311e382-0749-4cb8-b61a-304f252e45ec",
     "Monitoring Reader": "43d0d8ad-25c7-4714-9337-8ba259a9fe05",
+    "Monitoring Metrics Publisher": "3913510d-42f4-4e42-8a64-420c390055eb",
     "Managed Identity Operator": "f1a07417-d97a-45cb-824c-7a7467783830",
     # Azure Policy remediation of tag inheritance (Modify): tags only, no other write access.
     "Tag Contributor": "4a9ae827-6dc8-4573-8ac7-8239d42aa03f",

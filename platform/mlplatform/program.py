@@ -44,6 +44,8 @@ def build(cfg: PlatformConfig) -> dict[str, Any]:
     ids.grant("endpoints", "AcrPull", data.registry.id, "registry")
     ids.grant("endpoints", "Storage Blob Data Reader", data.storage.id, "storage")
     ids.grant("endpoints", "Storage Blob Data Contributor", data.collection_container.id, "modeldata")
+    # App Insights accepts Entra-authenticated telemetry only (local auth is off), sent as this role.
+    ids.grant("endpoints", "Monitoring Metrics Publisher", obs.app_insights.id, "app-insights")
 
     mlw = MLWorkspace("mlw", cfg, rg.name, net, obs, data, ids)
 
