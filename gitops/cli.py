@@ -40,6 +40,20 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _json_error(
+    args: argparse.Namespace, kind: str, message: str, diagnostics: list[str] | None = None
+) -> None:
+    """With `--output json`, a refusal is machine-readable too (stdout), beside the text on stderr."""
+    if getattr(args, "output", None) != "json":
+        return
+    import json
+
+    payload: dict[str, object] = {"ok": False, "error": kind, "message": message}
+    if diagnostics is not None:
+        payload["diagnostics"] = diagnostics
+    print(json.dumps(payload))
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -49,9 +63,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         for d in exc.diagnostics:
             print(str(d), file=sys.stderr)
         print(f"{len(exc.diagnostics)} error(s); nothing was changed.", file=sys.stderr)
+        _json_error(
+            args, "invalid_input", "invalid input; nothing was changed", [str(d) for d in exc.diagnostics]
+        )
         return 1
     except GitopsError as exc:
         print(f"error: {exc}", file=sys.stderr)
+        _json_error(args, type(exc).__name__, str(exc))
         return 1
     except Exception as exc:
         # Azure SDK failures (auth, permissions, throttling that outlived retries) are reported as
@@ -60,6 +78,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         print(f"error: Azure request failed: {type(exc).__name__}: {first}", file=sys.stderr)
+        _json_error(args, "azure_request_failed", f"{type(exc).__name__}: {first}")
         return 1
     except KeyboardInterrupt:
         print("interrupted; re-run the same command to converge", file=sys.stderr)

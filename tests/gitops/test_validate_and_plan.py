@@ -168,6 +168,11 @@ def test_unknown_environment_and_missing_confirmation(mlops, envs: Path):
     assert data["target"] == "azureml"
     r = mlops("apply", "--env", "dev")  # stdin is not a terminal under pytest
     assert r.code == 1 and "--auto-approve" in r.err
+    # Machines asking for JSON get the refusal as JSON on stdout as well.
+    r = mlops("apply", "--env", "nope", "--auto-approve", "--output", "json")
+    assert r.code == 1
+    refusal = r.json()
+    assert refusal["ok"] is False and "environment 'nope' not found" in refusal["message"]
 
 
 def test_cli_help_does_not_import_azure_ai_ml():
