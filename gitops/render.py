@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from gitops.plan import Plan, summary
+from gitops.rollout.spec import format_duration
 
 _SYMBOL = {
     "create": "+",
@@ -41,7 +42,7 @@ def rollout_lines(ro: dict[str, Any]) -> list[str]:
     lines = [
         f"canary {ro['canary']} vs baseline {', '.join(ro['baseline'])}; rollback to "
         f"{_traffic_str(ro['previous_traffic'], ro['previous_mirror'])}",
-        f"gates every {a.get('interval_s', 0):g}s: {'; '.join(gates) or 'none'}; min {a.get('min_requests')} "
+        f"gates every {format_duration(a.get('interval_s', 0))}: {'; '.join(gates) or 'none'}; min {a.get('min_requests')} "
         f"request(s); rollback after {a.get('failure_limit')} consecutive failure(s)",
     ]
     n = 0
@@ -52,7 +53,7 @@ def rollout_lines(ro: dict[str, Any]) -> list[str]:
         )
     for i, st in enumerate(ro["steps"]):
         n = i + 1
-        dur = f" for {st['duration_s']:g}s" if st["duration_s"] else ""
+        dur = f" for {format_duration(st['duration_s'])}" if st["duration_s"] else ""
         here = "  <- resumes here" if ro.get("resume_step", 0) == i and ro.get("resume_elapsed_s") else ""
         lines.append(f"{n}. {st['name']}: {_traffic_str(st['traffic'], st['mirror'])}{dur}{here}")
     return lines

@@ -16,7 +16,7 @@ from typing import Any
 from gitops.errors import GitopsError
 from gitops.rollout.gates import FAIL, Decision, GateState, Window, advance, evaluate, step_outcome
 from gitops.rollout.providers import MetricsProvider, MetricsUnavailable
-from gitops.rollout.spec import RolloutPlan, Step
+from gitops.rollout.spec import RolloutPlan, Step, format_duration
 
 RUNNING, FAILED, SUCCEEDED = "running", "failed", "succeeded"
 SMOKE_STEP = -1
@@ -174,7 +174,7 @@ class RolloutRunner:
         self._say(
             f"step {index + 1}/{len(p.steps)} {step.name}: traffic {live or 'none'}"
             + (f", mirror {mirror}" if mirror else "")
-            + (f" for {step.duration_s:g}s" if step.duration_s else "")
+            + (f" for {format_duration(step.duration_s)}" if step.duration_s else "")
         )
         if not step.analysed or step.duration_s <= 0:
             return

@@ -18,6 +18,15 @@ _DURATION = re.compile(r"^([0-9]+(?:\.[0-9]+)?)(ms|s|m|h)$")
 _UNIT = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
 
 
+def format_duration(seconds: float) -> str:
+    """The largest whole unit parse_duration reads back: 900 -> "15m", 7200 -> "2h", 2.5 -> "2.5s"."""
+    if seconds and seconds == int(seconds):
+        for unit, size in (("h", 3600), ("m", 60)):
+            if int(seconds) % size == 0:
+                return f"{int(seconds) // size}{unit}"
+    return f"{seconds:g}s"
+
+
 def parse_duration(text: str) -> float:
     m = _DURATION.match(str(text).strip())
     if not m:

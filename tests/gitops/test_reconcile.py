@@ -238,6 +238,11 @@ def test_mirror_to_live_promotion(mlops, fake: FakeArm, envs: Path):
     assert mlops("apply", "--env", "prod", "--auto-approve").code == 0
     assert fake.endpoints["credit-default"]["properties"]["mirrorTraffic"] == {"green": 10}
     edit(ep_file(envs, "credit-default", "prod"), traffic={"blue": 90, "green": 10}, mirror_traffic=None)
+    # prod's environment.yaml makes this a canary rollout with gates on Azure Monitor metrics...
+    r = mlops("plan", "--env", "prod")
+    assert "progressive rollout of green" in r.out and "1. mirror 10%" in r.out and "for 15m" in r.out, r.out
+    # ...and with rollouts switched off for the endpoint it is one plain traffic step.
+    (ep_file(envs, "credit-default", "prod").parent / "rollout.yml").write_text("enabled: false\n")
     r = mlops("plan", "--env", "prod")
     assert "set_traffic" in r.out and 'mirror_traffic: {"green": 10} -> {}' in r.out
     assert mlops("apply", "--env", "prod", "--auto-approve").code == 0

@@ -19,7 +19,7 @@ from gitops.rollout.gates import (
 )
 from gitops.rollout.providers import window_from_stats
 from gitops.rollout.runner import rollback_maps, smoke_check
-from gitops.rollout.spec import Analysis, Gate, build_spec, expand_steps, parse_duration
+from gitops.rollout.spec import Analysis, Gate, build_spec, expand_steps, format_duration, parse_duration
 
 A = Analysis(
     min_requests=10,
@@ -91,6 +91,13 @@ def test_steps_skip_weights_beyond_target_and_end_at_git(tmp_path: Path) -> None
     assert partial[1].traffic == {"green": 10, "blue": 54, "red": 36}
     with pytest.raises(ValueError):
         parse_duration("5 minutes")
+
+
+@pytest.mark.parametrize("text", ["500ms", "2s", "90s", "15m", "90m", "2h"])
+def test_plan_shows_durations_as_written(text: str) -> None:
+    shown = format_duration(parse_duration(text))
+    assert parse_duration(shown) == parse_duration(text)
+    assert shown == {"500ms": "0.5s", "90s": "90s"}.get(text, text)
 
 
 def test_rollback_restores_previous_maps_never_the_canary() -> None:
