@@ -29,8 +29,8 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from gitops.local import LocalEngine, ModelRegistry  # noqa: E402
-from gitops.local import process as proc  # noqa: E402
+from gitops.targets.local import LocalEngine, ModelRegistry  # noqa: E402
+from gitops.targets.local import process as proc  # noqa: E402
 
 EP = "bench"
 

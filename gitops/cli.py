@@ -18,7 +18,7 @@ from gitops.errors import GitopsError, InputErrors
 
 SUBCOMMAND_MODULES: tuple[str, ...] = (
     "gitops.commands",  # validate, plan, apply, status
-    "gitops.local.commands",  # down, get-credentials, models (local target)
+    "gitops.targets.local.commands",  # down, get-credentials, models (local target)
     "mlplatform.cli",  # render (platform team)
     "gitops.demo",  # demo
     "gitops.monitoring.cli",  # monitor run

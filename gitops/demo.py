@@ -1,5 +1,5 @@
 """`mlops demo` (listed in gitops.cli.SUBCOMMAND_MODULES): implemented by the local target."""
 
-from gitops.local.demo import register
+from gitops.targets.local.demo import register
 
 __all__ = ["register"]

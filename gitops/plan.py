@@ -18,8 +18,8 @@ from gitops.desired import (
     TAG_SPEC_HASH,
     DesiredState,
 )
+from gitops.diff.normalize import deployment_view, diff_views, endpoint_view, monitor_view
 from gitops.errors import GitopsError
-from gitops.normalize import deployment_view, diff_views, endpoint_view, monitor_view
 from gitops.targets.base import CAP_MIRROR_TRAFFIC, CAP_MONITORS, ActualState
 
 PLAN_FORMAT_VERSION = 1

@@ -99,7 +99,7 @@ def _data_root(args: argparse.Namespace, env_dir: Path) -> Path:
             f"environment {args.env} targets {manifest.target}: its collected data is in the workspace's blob "
             "store; download the data collector folder and pass --data-dir"
         )
-    from gitops.local.target import collected_data_dir
+    from gitops.targets.local.target import collected_data_dir
 
     return collected_data_dir(manifest, args.state_dir)
 

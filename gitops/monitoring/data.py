@@ -1,7 +1,7 @@
 """Reference data (CSV/JSONL/Parquet) and collected production data (data collector JSON lines) as columns.
 
 Collected data: one JSON object per line whose ``data`` is the request or response body
-(:mod:`gitops.local.datacollect`; Azure's data collector writes the same envelope under
+(:mod:`gitops.targets.local.datacollect`; Azure's data collector writes the same envelope under
 ``<endpoint>/<deployment>/<collection>/YYYY/MM/DD[/HH]/*.jsonl``). Bodies understood:
 
 * inputs ``{"data": [[v, ...], ...]}`` – rows in the reference's feature order (the wine sample);

@@ -15,8 +15,8 @@ from gitops.targets.base import Target
 
 # kind -> module exposing create(manifest, **options). Imported lazily: azure-ai-ml is slow to import.
 _FACTORIES: dict[str, str] = {
-    "azureml": "gitops.targets.azureml",
-    "local": "gitops.local.target",
+    "azureml": "gitops.targets.azureml.target",
+    "local": "gitops.targets.local.target",
 }
 
 KINDS = tuple(_FACTORIES)

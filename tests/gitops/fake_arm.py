@@ -626,7 +626,7 @@ _cloud_lock = threading.Lock()
 
 
 def client_options(fake: FakeArm) -> dict[str, Any]:
-    """Keyword arguments for gitops.targets.azureml.create() that point MLClient at the fake."""
+    """Keyword arguments for gitops.targets.azureml.target.create() that point MLClient at the fake."""
     global _cloud_counter
     with _cloud_lock:
         _cloud_counter += 1

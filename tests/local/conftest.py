@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from gitops.local import ModelRegistry
+from gitops.targets.local import ModelRegistry
 
 REPO = Path(__file__).resolve().parents[2]
 SAMPLE = REPO / "samples" / "wine-classifier"

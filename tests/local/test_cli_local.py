@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from gitops.local import process as proc
+from gitops.targets.local import process as proc
 
 
 def mlops(tmp: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -139,7 +139,7 @@ def test_reapply_is_a_noop(tree: Path) -> None:
 
 
 def test_status_reports_a_killed_deployment(tree: Path) -> None:
-    from gitops.local import LocalEngine
+    from gitops.targets.local import LocalEngine
 
     engine = LocalEngine(tree / "state", "local")
     blue = next(d for d in engine.read_state()[0]["deployments"] if d["name"] == "blue")
@@ -154,7 +154,7 @@ def test_status_reports_a_killed_deployment(tree: Path) -> None:
 
 
 def test_down_stops_everything(tree: Path) -> None:
-    from gitops.local import LocalEngine
+    from gitops.targets.local import LocalEngine
 
     pids = [p.pid for p in LocalEngine(tree / "state", "local").store.processes()]
     assert pids

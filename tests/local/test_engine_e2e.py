@@ -16,9 +16,9 @@ from typing import Any
 
 import pytest
 
-from gitops.local import DeploymentFailedError, LocalEngine, LocalTargetError, ModelRegistry
-from gitops.local import process as proc
-from gitops.local.datacollect import read_collected
+from gitops.targets.local import DeploymentFailedError, LocalEngine, LocalTargetError, ModelRegistry
+from gitops.targets.local import process as proc
+from gitops.targets.local.datacollect import read_collected
 
 EP = "wine-e2e"
 

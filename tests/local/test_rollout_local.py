@@ -21,8 +21,8 @@ from typing import Any
 import pytest
 
 from gitops.cli import main as mlops_main
-from gitops.local import LocalEngine, ModelRegistry
 from gitops.rollout.loadgen import LoadGenerator
+from gitops.targets.local import LocalEngine, ModelRegistry
 
 ENV = "canary"
 EP = "wine-ro"

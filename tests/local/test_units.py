@@ -9,12 +9,12 @@ from typing import Any
 
 import pytest
 
-from gitops.local import LocalEngine, LocalTargetError, ModelRegistry
-from gitops.local.auth import check_authorization, issue_token, verify_token
-from gitops.local.datacollect import CollectorWriter, read_collected
-from gitops.local.router import load_config, parse_response
-from gitops.local.spec import deployment_spec, endpoint_spec
-from gitops.local.state import DeploymentRow, EndpointRow, KeyRow, StateStore
+from gitops.targets.local import LocalEngine, LocalTargetError, ModelRegistry
+from gitops.targets.local.auth import check_authorization, issue_token, verify_token
+from gitops.targets.local.datacollect import CollectorWriter, read_collected
+from gitops.targets.local.router import load_config, parse_response
+from gitops.targets.local.spec import deployment_spec, endpoint_spec
+from gitops.targets.local.state import DeploymentRow, EndpointRow, KeyRow, StateStore
 
 
 def test_registry_versions_and_resolution(tmp_path: Path) -> None:

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from gitops.local.datacollect import CollectorWriter
+from gitops.targets.local.datacollect import CollectorWriter
 
 REPO = Path(__file__).resolve().parents[2]
 SAMPLE = REPO / "samples" / "wine-classifier" / "monitoring"

@@ -10,10 +10,10 @@ import numpy as np
 import pytest
 
 from gitops.errors import InputErrors
-from gitops.local.datacollect import CollectorWriter
 from gitops.monitoring import metrics as M
 from gitops.monitoring.evaluate import run_monitor
 from gitops.monitoring.spec import load_monitor
+from gitops.targets.local.datacollect import CollectorWriter
 
 MONITOR = """name: fad
 trigger: {{type: recurrence, frequency: day, interval: 1}}

@@ -111,8 +111,8 @@ def test_cli_relative_since(tmp_path: Path, collect: Collect, capsys: pytest.Cap
 def test_cli_default_data_root_is_the_local_targets(
     tmp_path: Path, collect: Collect, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from gitops.local.target import collected_data_dir
     from gitops.manifest import load_manifest
+    from gitops.targets.local.target import collected_data_dir
 
     env = tmp_path / "repo" / "environments" / "local"
     env.mkdir(parents=True)

@@ -39,10 +39,10 @@ def run_drift_demo(
     rows: int = 400,
     out: Path = Path("build/monitors"),
 ) -> tuple[Any, Any]:
-    from gitops.local.target import collected_data_dir
     from gitops.manifest import load_manifest
     from gitops.monitoring.evaluate import run_monitor
     from gitops.monitoring.spec import load_monitor
+    from gitops.targets.local.target import collected_data_dir
 
     traffic = _traffic()
     spec = load_monitor(MONITOR_YAML)

@@ -3,9 +3,9 @@
 Kept free of heavy imports (no azure-ai-ml, no scikit-learn) because the router processes import it.
 """
 
-from gitops.local.engine import DeploymentResult, EndpointResult, LocalEngine, StatusReport
-from gitops.local.errors import DeploymentFailedError, LocalTargetError
-from gitops.local.registry import ModelRegistry, RegisteredModel
+from gitops.targets.local.engine import DeploymentResult, EndpointResult, LocalEngine, StatusReport
+from gitops.targets.local.errors import DeploymentFailedError, LocalTargetError
+from gitops.targets.local.registry import ModelRegistry, RegisteredModel
 
 __all__ = [
     "DeploymentFailedError",

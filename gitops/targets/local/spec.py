@@ -14,8 +14,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from gitops.local.errors import LocalTargetError
-from gitops.local.registry import ModelRegistry
+from gitops.targets.local.errors import LocalTargetError
+from gitops.targets.local.registry import ModelRegistry
 
 # Azure's documented probe defaults for managed online deployments (seconds / counts).
 PROBE_DEFAULTS = {

@@ -18,7 +18,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from gitops.local.spec import Probe
+from gitops.targets.local.spec import Probe
 
 # Microsoft's `azmlinfsrv` entry point hard-codes host 0.0.0.0; this runs the very same entry point
 # (argument parsing, environment set-up, gunicorn launch) with the host constant set to loopback.

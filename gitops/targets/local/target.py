@@ -19,9 +19,6 @@ from pathlib import Path
 from typing import Any
 
 from gitops.errors import NotImplementedTargetError
-from gitops.local.engine import LocalEngine
-from gitops.local.errors import DeploymentFailedError, LocalTargetError
-from gitops.local.state import SUCCEEDED
 from gitops.lock import file_lock
 from gitops.manifest import Manifest
 from gitops.targets.base import (
@@ -33,6 +30,9 @@ from gitops.targets.base import (
     ActualState,
     DeploymentFailed,
 )
+from gitops.targets.local.engine import LocalEngine
+from gitops.targets.local.errors import DeploymentFailedError, LocalTargetError
+from gitops.targets.local.state import SUCCEEDED
 
 DEFAULT_STATE_DIR = ".state"
 

@@ -3,7 +3,7 @@
 Each environment has its own directory ``<state_dir>/<env>/`` holding ``state.db`` (SQLite),
 ``logs/``, ``data_collection/`` and ``models/`` (model folders arranged the way Azure mounts them).
 Deployments run Microsoft's inference server in their own process group on 127.0.0.1; each
-endpoint has a router process (see :mod:`gitops.local.router`).
+endpoint has a router process (see :mod:`gitops.targets.local.router`).
 """
 
 from __future__ import annotations
@@ -20,13 +20,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from gitops.local import process
-from gitops.local.auth import issue_token, new_key
-from gitops.local.errors import DeploymentFailedError, LocalTargetError
-from gitops.local.process import ProcessRef
-from gitops.local.registry import ModelRegistry
-from gitops.local.spec import DeploymentSpec, EndpointSpec, Probe, deployment_spec, endpoint_spec
-from gitops.local.state import FAILED, SUCCEEDED, DeploymentRow, EndpointRow, KeyRow, StateStore
+from gitops.targets.local import process
+from gitops.targets.local.auth import issue_token, new_key
+from gitops.targets.local.errors import DeploymentFailedError, LocalTargetError
+from gitops.targets.local.process import ProcessRef
+from gitops.targets.local.registry import ModelRegistry
+from gitops.targets.local.spec import DeploymentSpec, EndpointSpec, Probe, deployment_spec, endpoint_spec
+from gitops.targets.local.state import FAILED, SUCCEEDED, DeploymentRow, EndpointRow, KeyRow, StateStore
 
 ROUTER_START_TIMEOUT = 15.0
 MAX_MIRROR_PERCENT = 50  # Azure's limit for mirror traffic
@@ -162,7 +162,7 @@ class LocalEngine:
         argv = [
             sys.executable,
             "-m",
-            "gitops.local.router",
+            "gitops.targets.local.router",
             "--db",
             str(self.store.path),
             "--endpoint",

@@ -38,9 +38,9 @@ def _step(title: str) -> None:
 
 def cmd_demo(args: argparse.Namespace) -> int:
     from gitops.cli import main as mlops
-    from gitops.local.registry import ModelRegistry
-    from gitops.local.target import engine_for, local_paths, repo_root
     from gitops.manifest import load_manifest
+    from gitops.targets.local.registry import ModelRegistry
+    from gitops.targets.local.target import engine_for, local_paths, repo_root
 
     manifest = load_manifest(Path(args.environments) / ENV)
     root = repo_root(manifest)
@@ -191,8 +191,8 @@ def _monitor_demo(args: argparse.Namespace, root: Path) -> int:
 def _rollout_demo(args: argparse.Namespace, root: Path, registry_root: Path, body: bytes) -> int:
     """A second, throw-away environment: one canary that passes its gates, one that is rolled back."""
     from gitops.cli import main as mlops
-    from gitops.local.engine import LocalEngine
     from gitops.rollout.loadgen import LoadGenerator
+    from gitops.targets.local.engine import LocalEngine
 
     envs = root / "build" / "demo-rollouts" / "environments"
     env_dir = envs / CANARY_ENV

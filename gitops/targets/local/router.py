@@ -1,6 +1,6 @@
 """The per-endpoint HTTP router: the local stand-in for an online endpoint's scoring URI.
 
-Run as its own process (``python -m gitops.local.router --db ... --endpoint ... --port ...``). It
+Run as its own process (``python -m gitops.targets.local.router --db ... --endpoint ... --port ...``). It
 reads the endpoint's configuration from the state database at start and again on SIGHUP; the
 engine bumps ``generation`` and waits until ``GET /-/local/health`` reports it, so a change is live
 when the engine returns.
@@ -36,9 +36,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-from gitops.local.auth import check_authorization
-from gitops.local.datacollect import CollectorWriter, decode_payload
-from gitops.local.state import SUCCEEDED, StateStore
+from gitops.targets.local.auth import check_authorization
+from gitops.targets.local.datacollect import CollectorWriter, decode_payload
+from gitops.targets.local.state import SUCCEEDED, StateStore
 
 NO_DEPLOYMENT_MESSAGE = (
     "No valid deployments to route to. Please check that the endpoint has at least one deployment "

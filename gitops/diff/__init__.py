@@ -1,0 +1,1 @@
+"""Comparing desired and live state: normalisation of both sides into comparable views."""
