@@ -497,7 +497,7 @@ def _rollout(
         previous_mirror=previous_mirror,
         steps=steps,
         analysis=spec.analysis,
-        smoke_request=_read_text(spec.smoke_test.request_file) if spec.smoke_test else None,
+        smoke_request=spec.smoke_test.request_body if spec.smoke_test else None,
         smoke_expect_status=spec.smoke_test.expect_status if spec.smoke_test else 200,
         smoke_expect_keys=list(spec.smoke_test.expect_keys) if spec.smoke_test else [],
         smoke_source=spec.smoke_test.request_file if spec.smoke_test else "",
@@ -515,11 +515,3 @@ def _rollout(
     elif record.get("id") == rid and record.get("status") == "failed":
         reason = f"retrying rolled-back rollout of {canary} (--retry-rollout)"
     return "rollout", reason, plan.to_dict()
-
-
-def _read_text(path: str) -> str:
-    try:
-        with open(path, encoding="utf-8") as fh:
-            return fh.read()
-    except OSError as exc:
-        raise GitopsError(f"smoke test request {path}: {exc}") from None

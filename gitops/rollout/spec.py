@@ -76,6 +76,8 @@ class SmokeTest:
     request_file: str
     expect_status: int = 200
     expect_keys: tuple[str, ...] = ()
+    # Read with the rest of the desired state, so that planning reads no files.
+    request_body: str = ""
 
 
 @dataclass(frozen=True)
@@ -182,10 +184,16 @@ def build_spec(raw: dict[str, Any], base_dir: Path, source: str, default_interva
     st = raw.get("smoke_test")
     if st:
         req = Path(st["request"])
+        request_file = req if req.is_absolute() else (base_dir / req).resolve()
+        try:
+            body = request_file.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ValueError(f"smoke test request {request_file}: {exc}") from None
         smoke = SmokeTest(
-            request_file=str(req if req.is_absolute() else (base_dir / req).resolve()),
+            request_file=str(request_file),
             expect_status=int(st.get("expect_status", 200)),
             expect_keys=tuple(st.get("expect_keys") or ()),
+            request_body=body,
         )
     return RolloutSpec(
         steps=steps,

@@ -16,6 +16,9 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
+from gitops.model.vocab import Health
+from gitops.rollout.record import RolloutRecord
+
 # Capability names a target may declare; the planner refuses desired state that needs a missing one.
 CAP_MIRROR_TRAFFIC = "mirror_traffic"
 CAP_MONITORS = "monitors"
@@ -29,6 +32,10 @@ class ActualDeployment:
     provisioning_state: str = "Succeeded"  # Succeeded | Failed | Creating | Updating | Deleting | Canceled
     tags: dict[str, str] = field(default_factory=dict)
 
+    @property
+    def health(self) -> Health:
+        return Health.of(self.provisioning_state)
+
 
 @dataclass
 class ActualEndpoint:
@@ -40,7 +47,11 @@ class ActualEndpoint:
     tags: dict[str, str] = field(default_factory=dict)
     deployments: dict[str, ActualDeployment] = field(default_factory=dict)
     # Progress record of the last progressive rollout (gitops.rollout.runner), as the target stores it.
-    rollout: dict[str, Any] | None = None
+    rollout: RolloutRecord | None = None
+
+    @property
+    def health(self) -> Health:
+        return Health.of(self.provisioning_state)
 
 
 @dataclass
