@@ -23,12 +23,17 @@ venv: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/mlops demo
 
+LINTED := platform gitops mlops policies tests benchmarks scripts
+
 lint: $(STAMP)
-	$(BIN)/ruff check platform gitops tests
-	$(BIN)/ruff format --check platform gitops tests
+	$(BIN)/ruff check $(LINTED)
+	$(BIN)/ruff format --check $(LINTED)
+	$(BIN)/python scripts/check_function_size.py --max-lines 80 gitops mlops
+	$(BIN)/lint-imports --no-cache
 
 typecheck: $(STAMP)
 	cd platform && ../$(BIN)/mypy mlplatform __main__.py
+	$(BIN)/mypy gitops mlops
 
 $(CHECKOV_STAMP): policies/checkov-requirements.lock $(STAMP)
 	test -x $(CHECKOV_VENV)/bin/python || $(PYTHON) -m venv $(CHECKOV_VENV)

@@ -12,8 +12,8 @@ from functools import lru_cache
 from typing import Any
 
 from checkov.arm.base_resource_check import BaseResourceCheck
-from checkov.common.models.enums import CheckCategories, CheckResult
 from checkov.common.bridgecrew.severities import get_severity
+from checkov.common.models.enums import CheckCategories, CheckResult
 
 COMPUTES = ("Microsoft.MachineLearningServices/workspaces/computes",)
 WORKSPACES = ("Microsoft.MachineLearningServices/workspaces",)

@@ -12,14 +12,20 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+
 from checkov.common.bridgecrew.severities import get_severity
 from checkov.common.models.enums import CheckCategories, CheckResult
-from checkov.common.util.consts import START_LINE, END_LINE
+from checkov.common.util.consts import END_LINE, START_LINE
 from checkov.yaml_doc.base_yaml_check import BaseYamlCheck
 from checkov.yaml_doc.enums import BlockType
 
-SENSITIVE_NAME = re.compile(r"(secret|password|passwd|token|api[_-]?key|access[_-]?key|_key$|connection[_-]?string|sas)", re.I)
-SECRET_VALUE = re.compile(r"(AccountKey=|SharedAccessSignature=|sig=[A-Za-z0-9%]{20,}|-----BEGIN [A-Z ]*PRIVATE KEY|Password=)", re.I)
+SENSITIVE_NAME = re.compile(
+    r"(secret|password|passwd|token|api[_-]?key|access[_-]?key|_key$|connection[_-]?string|sas)", re.I
+)
+SECRET_VALUE = re.compile(
+    r"(AccountKey=|SharedAccessSignature=|sig=[A-Za-z0-9%]{20,}|-----BEGIN [A-Z ]*PRIVATE KEY|Password=)",
+    re.I,
+)
 PINNED = re.compile(r"^azureml:[A-Za-z0-9_.-]+:(?!latest$)[A-Za-z0-9_.-]+$")
 
 
@@ -173,7 +179,8 @@ class NoSecretsInEnvironmentVariables(_DocCheck):
         if not isinstance(variables, dict):
             return False
         return not any(
-            SENSITIVE_NAME.search(str(name)) or SECRET_VALUE.search(str(value)) for name, value in variables.items()
+            SENSITIVE_NAME.search(str(name)) or SECRET_VALUE.search(str(value))
+            for name, value in variables.items()
         )
 
 
@@ -196,13 +203,17 @@ class MonitorHasDataCollection(_DocCheck):
             return False
         endpoint, deployment = match.groups()
         env_dir = self.file().parent.parent
-        candidates = [env_dir / "endpoints" / endpoint / "deployments" / f"{deployment}{ext}" for ext in (".yml", ".yaml")]
+        candidates = [
+            env_dir / "endpoints" / endpoint / "deployments" / f"{deployment}{ext}"
+            for ext in (".yml", ".yaml")
+        ]
         for path in candidates:
             if path.is_file():
                 spec = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
                 collections = (spec.get("data_collector") or {}).get("collections") or {}
                 return all(
-                    _truthy((collections.get(name) or {}).get("enabled")) for name in ("model_inputs", "model_outputs")
+                    _truthy((collections.get(name) or {}).get("enabled"))
+                    for name in ("model_inputs", "model_outputs")
                 )
         # A monitor on a deployment that is not declared in this environment watches nothing.
         return False
