@@ -95,6 +95,7 @@ class Executor:
         on_event: Callable[[str, Action, ActionResult | None], None] | None = None,
         skip_analysis: bool = False,
         log: Callable[[str], None] | None = None,
+        runner_options: dict[str, Any] | None = None,
     ):
         self.plan = plan
         self.desired = desired
@@ -108,6 +109,7 @@ class Executor:
         self.skip_analysis = skip_analysis
         self.log = log or (lambda msg: print(msg, file=sys.__stderr__, flush=True))
         self._messages: dict[int, str] = {}
+        self.runner_options = dict(runner_options or {})  # sleep/clock for the rollout runner
 
     def _tags(self, user: dict[str, str] | None, spec: str | None = None) -> dict[str, str]:
         tags = {**(user or {}), **ownership_tags(self.desired), TAG_REVISION: self.revision}
@@ -241,6 +243,13 @@ class Executor:
         if not self.skip_analysis and any(s.analysed and s.duration_s > 0 for s in plan.steps):
             provider = self.target.metrics_provider(plan.analysis.provider)  # type: ignore[attr-defined]
         runner = RolloutRunner(
-            self.target, action.name or "", plan, provider, self.revision, self.log, self.skip_analysis
+            self.target,
+            action.name or "",
+            plan,
+            provider,
+            self.revision,
+            self.log,
+            self.skip_analysis,
+            **self.runner_options,
         )
         return runner.run()

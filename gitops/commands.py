@@ -15,6 +15,9 @@ EXIT_OK, EXIT_ERROR, EXIT_CHANGES = 0, 1, 2
 
 # Extra keyword arguments for the target factory; tests point the azureml target at a fake ARM.
 TARGET_OPTIONS: dict[str, Any] = {}
+# Extra keyword arguments for the rollout runner (``sleep``, ``clock``); tests inject a clock that
+# moves when the canary has been observed instead of waiting out each step in wall time.
+RUNNER_OPTIONS: dict[str, Any] = {}
 
 
 def _env_dirs(args: argparse.Namespace) -> list[Path]:
@@ -303,6 +306,7 @@ def _execute(
             on_event,
             skip_analysis=skip_analysis,
             log=lambda msg: err.print(msg, markup=False, highlight=False),
+            runner_options=RUNNER_OPTIONS,
         ).run()
 
 
