@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from gitops.desired import ROLLOUT_TAG_PREFIX, TAG_REVISION, TAG_SPEC_HASH
+from gitops.model.tags import BOOKKEEPING_TAGS, is_rollout_tag
 
 _ASSET_ID = re.compile(r"/(models|environments|codes|data)/([^/]+)/versions/([^/]+)$", re.IGNORECASE)
 _AUTH = {
@@ -22,7 +22,8 @@ _AUTH = {
     "aadtoken": "aad_token",
     "aad_token": "aad_token",
 }
-IGNORED_TAGS = (TAG_REVISION, TAG_SPEC_HASH)
+# Compared as metadata of the apply, not as desired state.
+IGNORED_TAGS = BOOKKEEPING_TAGS
 
 
 def norm_ref(value: Any) -> Any:
@@ -57,7 +58,7 @@ def user_tags(tags: dict[str, Any] | None) -> dict[str, str]:
     return {
         str(k): str(v)
         for k, v in (tags or {}).items()
-        if k not in IGNORED_TAGS and not str(k).startswith(ROLLOUT_TAG_PREFIX)
+        if k not in IGNORED_TAGS and not is_rollout_tag(str(k))
     }
 
 
@@ -202,9 +203,13 @@ def diff_views(
         if isinstance(want, dict) and isinstance(have, dict) and key not in ("tags", "environment_variables"):
             out.extend(diff_views(want, have, prefix=f"{path}."))
             continue
-        if isinstance(want, str) and isinstance(have, str) and key in ("instance_type",):
-            if want.lower() == have.lower():
-                continue
+        if (
+            key == "instance_type"
+            and isinstance(want, str)
+            and isinstance(have, str)
+            and want.lower() == have.lower()
+        ):
+            continue
         if want != have:
             out.append((path, have, want))
     return out
