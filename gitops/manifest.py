@@ -74,7 +74,8 @@ def find_manifest(env_dir: Path) -> Path:
             Diagnostic(
                 str(env_dir),
                 0,
-                f"no environment.yaml in {env_dir}; create one (see environments/schema/environment.schema.json)",
+                f"no environment.yaml in {env_dir}; create one "
+                "(see environments/schema/environment.schema.json)",
             )
         ]
     )

@@ -56,16 +56,21 @@ def _walk(node: yaml.Node, prefix: PathKey, lines: dict[PathKey, int]) -> None:
 def load_yaml(path: Path) -> YamlDoc:
     """Parse one YAML document; syntax errors become a Diagnostic with the parser's line."""
     text = path.read_text(encoding="utf-8")
+    # One parse: the node tree gives the lines, the safe constructor builds the data from it
+    # (walked first: constructing flattens merge keys in place).
+    loader = yaml.SafeLoader(text)
+    lines: dict[PathKey, int] = {}
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        node = loader.get_single_node()
+        if node is not None:
+            _walk(node, (), lines)
+        data = loader.construct_document(node) if node is not None else None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else 1
         raise YamlSyntaxError(Diagnostic(rel(path), line, f"invalid YAML: {exc.problem or exc}")) from None
-    lines: dict[PathKey, int] = {}
-    if node is not None:
-        _walk(node, (), lines)
+    finally:
+        loader.dispose()
     return YamlDoc(path, data, lines)
 
 

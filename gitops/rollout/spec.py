@@ -239,16 +239,18 @@ def check_rollout_values(doc: YamlDoc, data: dict[str, Any], prefix: tuple[str, 
     return diags
 
 
+def load_rollout_doc(path: Path) -> tuple[YamlDoc | None, list[Diagnostic]]:
+    """One endpoint's rollout.yml, parsed once, with its schema and value findings."""
+    try:
+        doc = load_yaml(path)
+    except YamlSyntaxError as exc:
+        return None, [exc.diagnostic]
+    return doc, check_rollout_doc(doc)
+
+
 def load_endpoint_rollout(ep_dir: Path) -> tuple[YamlDoc | None, list[Diagnostic]]:
-    for name in ROLLOUT_FILES:
-        path = ep_dir / name
-        if path.is_file():
-            try:
-                doc = load_yaml(path)
-            except YamlSyntaxError as exc:
-                return None, [exc.diagnostic]
-            return doc, check_rollout_doc(doc)
-    return None, []
+    path = next((ep_dir / n for n in ROLLOUT_FILES if (ep_dir / n).is_file()), None)
+    return load_rollout_doc(path) if path is not None else (None, [])
 
 
 def rollout_id(canary: str, canary_spec_hash: str, traffic: dict[str, int], mirror: dict[str, int]) -> str:

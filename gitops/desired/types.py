@@ -1,0 +1,55 @@
+"""What git declares for one environment, once loaded and checked: the values planning reads.
+
+Entities are azure-ai-ml objects (the official YAML, loaded by the SDK's own loaders); each
+resource keeps its parsed YAML document so that later findings can still point at ``file:line``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from gitops.manifest import Manifest
+from gitops.rollout.spec import RolloutSpec
+from gitops.yamlmarks import YamlDoc
+
+
+@dataclass
+class DesiredDeployment:
+    name: str
+    endpoint_name: str
+    entity: Any  # azure.ai.ml.entities.OnlineDeployment
+    doc: YamlDoc
+    spec_hash: str
+
+
+@dataclass
+class DesiredEndpoint:
+    name: str
+    entity: Any  # azure.ai.ml.entities.OnlineEndpoint
+    doc: YamlDoc
+    traffic: dict[str, int]
+    mirror_traffic: dict[str, int]
+    deployments: dict[str, DesiredDeployment] = field(default_factory=dict)
+    rollout: RolloutSpec | None = None  # None: traffic changes in one step
+
+
+@dataclass
+class DesiredMonitor:
+    name: str
+    entity: Any  # azure.ai.ml.entities.MonitorSchedule
+    doc: YamlDoc
+    endpoint_name: str | None
+    deployment_name: str | None
+    spec_hash: str
+
+
+@dataclass
+class DesiredState:
+    manifest: Manifest
+    endpoints: dict[str, DesiredEndpoint] = field(default_factory=dict)
+    monitors: dict[str, DesiredMonitor] = field(default_factory=dict)
+
+    @property
+    def env(self) -> str:
+        return self.manifest.env
