@@ -179,11 +179,11 @@ def test_set_traffic_validation(tmp_path: Path) -> None:
         for name, status in (("a", "Succeeded"), ("b", "Succeeded"), ("f", "Failed")):
             engine.store.upsert_deployment(DeploymentRow("ep", name, status, 1, None, None, "h", {}, None))
         bad = [
-            ({"a": 60, "b": 30}, {}, "add up to 100"),
-            ({"a": 100, "x": 0}, {}, "does not exist"),
+            ({"a": 60, "b": 30}, {}, "sums to 90%"),
+            ({"a": 100, "x": 0}, {}, "'x', which is not declared"),
             ({"a": 50, "f": 50}, {}, "Failed"),
-            ({"a": 100}, {"b": 60}, "limited to 50%"),
-            ({"a": 50, "b": 50}, {"b": 10}, "both live and mirror"),
+            ({"a": 100}, {"b": 60}, "Azure allows 0-50%"),
+            ({"a": 50, "b": 50}, {"b": 10}, "live or mirrored, not both"),
             ({"a": 100}, {"b": 10, "f": 10}, "only one deployment"),
         ]
         for traffic, mirror, message in bad:

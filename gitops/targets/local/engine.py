@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from gitops.model.traffic import TrafficRules, check_traffic
 from gitops.targets.local import process
 from gitops.targets.local.auth import issue_token, new_key
 from gitops.targets.local.errors import DeploymentFailedError, LocalTargetError
@@ -29,7 +30,6 @@ from gitops.targets.local.spec import DeploymentSpec, EndpointSpec, Probe, deplo
 from gitops.targets.local.state import FAILED, SUCCEEDED, DeploymentRow, EndpointRow, KeyRow, StateStore
 
 ROUTER_START_TIMEOUT = 15.0
-MAX_MIRROR_PERCENT = 50  # Azure's limit for mirror traffic
 
 
 @dataclass
@@ -429,36 +429,22 @@ class LocalEngine:
         mirror = {k: int(v) for k, v in (mirror or {}).items() if int(v) > 0}
         traffic = {k: int(v) for k, v in traffic.items()}
         deps = {d.name: d for d in self.store.deployments(endpoint)}
+        # Azure's rules, shared with desired validation; an endpoint may be idle (all 0) before
+        # its deployments are deleted.
+        rules = TrafficRules(declared_in=f"on local endpoint {endpoint}", may_be_idle=True)
+        problems = check_traffic(traffic, mirror, list(deps), rules)
+        if problems:
+            raise LocalTargetError(f"endpoint {endpoint}: {problems[0].message}")
+        status = {name.lower(): d.status for name, d in deps.items()}
         for name, weight in traffic.items():
-            if name not in deps:
+            if weight > 0 and status[name.lower()] != SUCCEEDED:
                 raise LocalTargetError(
-                    f"endpoint {endpoint}: traffic names deployment {name}, which does not exist"
+                    f"endpoint {endpoint}: cannot send {weight}% traffic to deployment {name}, whose state is {status[name.lower()]}"
                 )
-            if not 0 <= weight <= 100:
+        for name in mirror:
+            if status[name.lower()] != SUCCEEDED:
                 raise LocalTargetError(
-                    f"endpoint {endpoint}: traffic for {name} must be between 0 and 100, got {weight}"
-                )
-            if weight > 0 and deps[name].status != SUCCEEDED:
-                raise LocalTargetError(
-                    f"endpoint {endpoint}: cannot send {weight}% traffic to deployment {name}, whose state is {deps[name].status}"
-                )
-        total = sum(traffic.values())
-        if total not in (0, 100):
-            raise LocalTargetError(f"endpoint {endpoint}: traffic must add up to 100 (or 0), got {total}")
-        if len(mirror) > 1:
-            raise LocalTargetError(f"endpoint {endpoint}: only one deployment can receive mirror traffic")
-        for name, pct in mirror.items():
-            if name not in deps or deps[name].status != SUCCEEDED:
-                raise LocalTargetError(
-                    f"endpoint {endpoint}: mirror deployment {name} does not exist or is not ready"
-                )
-            if pct > MAX_MIRROR_PERCENT:
-                raise LocalTargetError(
-                    f"endpoint {endpoint}: mirror traffic is limited to {MAX_MIRROR_PERCENT}%, got {pct}% for {name}"
-                )
-            if traffic.get(name, 0) > 0:
-                raise LocalTargetError(
-                    f"endpoint {endpoint}: deployment {name} cannot receive both live and mirror traffic"
+                    f"endpoint {endpoint}: mirror deployment {name} is not ready (its state is {status[name.lower()]})"
                 )
         if (
             row.traffic == traffic
