@@ -106,7 +106,7 @@ def _data_root(args: argparse.Namespace, env_dir: Path) -> Path:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from gitops.monitoring.actions import default_actions_file, load_actions, run_actions
-    from gitops.monitoring.evaluate import run_monitor
+    from gitops.monitoring.run import run_monitor
     from gitops.monitoring.spec import load_monitor
 
     env_dir = Path(args.environments) / args.env

@@ -14,7 +14,8 @@ import pytest
 from gitops.cli import main
 from gitops.errors import InputErrors
 from gitops.monitoring.actions import ActionsConfig, load_actions, run_actions
-from gitops.monitoring.evaluate import MonitorResult, run_monitor
+from gitops.monitoring.results import MonitorResult
+from gitops.monitoring.run import run_monitor
 from gitops.monitoring.spec import load_monitor
 
 from .conftest import MONITOR_YAML, Collect

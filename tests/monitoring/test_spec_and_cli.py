@@ -69,7 +69,7 @@ def test_monitor_without_signals(tmp_path: Path) -> None:
 
 
 def test_unsupported_signal_is_reported_not_evaluated(tmp_path: Path, collect: Collect) -> None:
-    from gitops.monitoring.evaluate import run_monitor
+    from gitops.monitoring.run import run_monitor
     from gitops.monitoring.spec import NOT_EVALUATED_REASONS, SignalSpec
 
     spec = load_monitor(MONITOR_YAML)

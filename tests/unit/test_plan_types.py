@@ -44,9 +44,11 @@ def test_action_json_keys_and_values() -> None:
     assert action.to_dict() == ACTION_JSON
     # Plain JSON types: the kind is its string, the phase its int.
     assert json.loads(json.dumps(action.to_dict())) == ACTION_JSON
-    assert type(action.to_dict()["kind"]) is str and type(action.to_dict()["phase"]) is int
+    assert type(action.to_dict()["kind"]) is str
+    assert type(action.to_dict()["phase"]) is int
     back = Action.from_dict(ACTION_JSON)
-    assert back == action and back.kind is ActionKind.UPDATE_ENDPOINT
+    assert back == action
+    assert back.kind is ActionKind.UPDATE_ENDPOINT
 
 
 @pytest.mark.parametrize(
@@ -121,13 +123,15 @@ def test_pairing_matches_names_case_insensitively(desired: DesiredState) -> None
     shop.deployments["stray"] = ActualDeployment("stray", "shop", shop.deployments["blue"].entity, tags={})
     pairing = pair(desired, state)
     (ep,) = pairing.endpoints
-    assert ep.actual is shop and [str(d.address) for d in ep.deployments] == [
+    assert ep.actual is shop
+    assert [str(d.address) for d in ep.deployments] == [
         "deployment/shop/blue",
         "deployment/shop/green",
     ]
     assert all(d.actual is not None for d in ep.deployments)
     assert [(x.actual.name, x.owned) for x in ep.live_only_deployments] == [("stray", False)]
-    assert pairing.live_only_endpoints == () and pairing.owned_live_endpoints == 1
+    assert pairing.live_only_endpoints == ()
+    assert pairing.owned_live_endpoints == 1
     assert [m.actual is not None for m in pairing.monitors] == [True]
 
 

@@ -36,6 +36,9 @@ BLUE_YML = "endpoints/shop/deployments/blue.yml"
 MONITOR_YML = "monitors/shop-blue.yml"
 SPLIT = "name: shop\nauth_mode: key\ndescription: shop\ntraffic:\n  blue: 50\n  green: 50\n"
 CANARY_10 = "name: shop\nauth_mode: key\ndescription: shop\ntraffic:\n  blue: 90\n  green: 10\n"
+MIRROR_10 = (
+    "name: shop\nauth_mode: key\ndescription: shop\ntraffic: {blue: 100}\nmirror_traffic: {green: 10}\n"
+)
 ROLLOUT = {ENDPOINT_YML: SPLIT, "endpoints/shop/rollout.yml": ROLLOUT_YML}
 EMPTY_ENV = {ENDPOINT_YML: None, BLUE_YML: None, GREEN_YML: None, MONITOR_YML: None}
 
@@ -213,7 +216,8 @@ CASES = [
         [(K.SET_TRAFFIC, "endpoint/shop", R.TRAFFIC_DIFFERS)],
         files={GREEN_YML: set_line(GREEN_YML, "instance_type", "Standard_DS4_v2"), ENDPOINT_YML: CANARY_10},
         blocked=[
-            "green cannot change in place and it would serve traffic. Add a new deployment file (e.g. green-v2"
+            "green cannot change in place and it would serve traffic. "
+            "Add a new deployment file (e.g. green-v2.yml)"
         ],
     ),
     # prune planner
@@ -250,9 +254,7 @@ CASES = [
         "allow-empty guard",
         [(K.DELETE_MONITOR, "monitor/shop-blue", R.PRUNED)],
         files=EMPTY_ENV,
-        blocked=[
-            "would delete every endpoint of environment 'dev' (shop); if that is intended, re-run with --allow"
-        ],
+        blocked=["would delete every endpoint of environment 'dev' (shop); if that is intended, re-run with"],
     ),
     Case(
         "allow-empty given",
@@ -265,9 +267,7 @@ CASES = [
     Case(
         "mirror only",
         [(K.SET_MIRROR, "endpoint/shop", R.TRAFFIC_DIFFERS)],
-        files={
-            ENDPOINT_YML: "name: shop\nauth_mode: key\ndescription: shop\ntraffic: {blue: 100}\nmirror_traffic: {green: 10}\n"
-        },
+        files={ENDPOINT_YML: MIRROR_10},
     ),
     # rollout planning
     Case("rollout starts", [(K.ROLLOUT, "endpoint/shop", R.ROLLOUT)], files=ROLLOUT),
@@ -331,9 +331,7 @@ CASES = [
     Case(
         "target without mirror traffic",
         [(K.SET_MIRROR, "endpoint/shop", R.TRAFFIC_DIFFERS)],
-        files={
-            ENDPOINT_YML: "name: shop\nauth_mode: key\ndescription: shop\ntraffic: {blue: 100}\nmirror_traffic: {green: 10}\n"
-        },
+        files={ENDPOINT_YML: MIRROR_10},
         capabilities=frozenset({CAP_MONITORS}),
         blocked=["endpoint.yml: target fake does not support mirror_traffic"],
     ),
@@ -379,7 +377,8 @@ def test_rollout_plan_carries_steps_and_baseline(base_desired: DesiredState, tmp
     assert action.reason == "progressive rollout of green (3 step(s))"
     ro = action.rollout or {}
     assert [s["name"] for s in ro["steps"]] == ["mirror 10%", "weight 10%", "final (green 50%)"]
-    assert ro["baseline"] == ["blue"] and ro["previous_traffic"] == {"blue": 100}
+    assert ro["baseline"] == ["blue"]
+    assert ro["previous_traffic"] == {"blue": 100}
     assert (ro["resume_step"], ro["resume_elapsed_s"]) == (0, 0.0)
 
 
@@ -389,7 +388,8 @@ def test_resumed_rollout_credits_time_already_held(base_desired: DesiredState, t
     assert action.reason == "resuming interrupted rollout of green at step 2/3"
     ro = action.rollout or {}
     # The baseline comes from the record, not from the step's live split (blue 90 / green 10).
-    assert ro["previous_traffic"] == {"blue": 100} and ro["baseline"] == ["blue"]
+    assert ro["previous_traffic"] == {"blue": 100}
+    assert ro["baseline"] == ["blue"]
     assert (ro["resume_step"], ro["resume_elapsed_s"]) == (1, 60.0)
 
 
