@@ -4,9 +4,9 @@ Collected data: one JSON object per line whose ``data`` is the request or respon
 (:mod:`gitops.targets.local.datacollect`; Azure's data collector writes the same envelope under
 ``<endpoint>/<deployment>/<collection>/YYYY/MM/DD[/HH]/*.jsonl``). Bodies understood:
 
-* inputs ``{"data": [[v, ...], ...]}`` – rows in the reference's feature order (the wine sample);
-* inputs ``{"input_data": {"columns": [...], "data": [[...]]}}`` – the MLflow/Azure split layout;
-* inputs ``[{"feature": v, ...}, ...]`` or ``{"data": [{...}, ...]}`` – records;
+* inputs ``{"data": [[v, ...], ...]}`` - rows in the reference's feature order (the wine sample);
+* inputs ``{"input_data": {"columns": [...], "data": [[...]]}}`` - the MLflow/Azure split layout;
+* inputs ``[{"feature": v, ...}, ...]`` or ``{"data": [{...}, ...]}`` - records;
 * outputs ``{"predictions": [...], "probabilities": [[...]]}`` or a bare list of predictions.
 
 Fast path: :func:`pyarrow.json.read_json` parses a whole file in C++ and the nested row lists are
@@ -79,9 +79,7 @@ def column_from_values(name: str, raw: Sequence[Any], numeric: bool | None = Non
         for i, v in enumerate(raw):
             if nulls[i]:
                 continue
-            if _is_number(v):
-                out[i] = float(v)
-            elif isinstance(v, str) and _parses_float(v):
+            if _is_number(v) or (isinstance(v, str) and _parses_float(v)):
                 out[i] = float(v)
             else:
                 errors[i] = True
@@ -361,33 +359,38 @@ def _fast_vector(
 def _fast_matrix(
     path: Path, key: str, since: datetime | None, until: datetime | None
 ) -> tuple[npt.NDArray[np.float64], int] | None:
-    """(rows × features float matrix, record count) via Arrow, or None if the file needs the slow path."""
+    """(rows x features float matrix, record count) via Arrow, or None if the file needs the slow path."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
     got = _read_body(path, key, since, until, pa.list_(pa.list_(pa.float64())))
     if got is None:
         return None
-    rows, nrec = got
-    inner = rows.type
-    if not pa.types.is_list(inner) or not pa.types.is_list(inner.value_type):
-        return None
-    leaf = inner.value_type.value_type
-    if not (pa.types.is_floating(leaf) or pa.types.is_integer(leaf)):
-        return None
-    if rows.null_count:
-        return None
-    flat_rows = rows.flatten()
-    if flat_rows.null_count:
+    flat_rows = _numeric_rows(got[0])
+    if flat_rows is None:
         return None
     lengths = pc.list_value_length(flat_rows).to_numpy(zero_copy_only=False)
     if lengths.size == 0:
-        return np.empty((0, 0)), nrec
+        return np.empty((0, 0)), got[1]
     width = int(lengths[0])
     if not np.all(lengths == width):
         return None  # ragged rows: the slow path reports them
     values = flat_rows.flatten().to_numpy(zero_copy_only=False).astype(np.float64, copy=False)
-    return values.reshape(-1, width), nrec
+    return values.reshape(-1, width), got[1]
+
+
+def _numeric_rows(rows: Any) -> Any:
+    """The bodies' rows as one Arrow list array, or None unless every row is a list of numbers."""
+    import pyarrow as pa
+
+    inner = rows.type
+    if not pa.types.is_list(inner) or not pa.types.is_list(inner.value_type):
+        return None
+    leaf = inner.value_type.value_type
+    if not (pa.types.is_floating(leaf) or pa.types.is_integer(leaf)) or rows.null_count:
+        return None
+    flat_rows = rows.flatten()
+    return None if flat_rows.null_count else flat_rows
 
 
 def _time_mask(times: Any, since: datetime | None, until: datetime | None) -> Any:

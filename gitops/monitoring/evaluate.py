@@ -1,15 +1,18 @@
 """Evaluate a monitor's signals on collected production data against its reference data.
 
-:func:`run_monitor` is the whole thing for one monitor: read data, compute per-feature metrics,
-compare with the YAML's thresholds, write ``report.json`` and ``report.html``. It is what
-``mlops monitor run`` calls and what a demo or notebook calls directly with a collected-data
-folder.
+:func:`evaluate_monitor` is the whole computation for one monitor: read data, compute per-feature
+metrics, compare with the YAML's thresholds. Writing ``report.json``/``report.html`` is the caller's
+step (:mod:`gitops.monitoring.run` composes both), so evaluation never depends on a renderer.
+
+Each signal family has its own function (:func:`_input_features` for data drift and data quality,
+:func:`_prediction_drift`, :func:`_attribution_drift`); :func:`_evaluate_signal` only finds the
+reference and production data they share.
 """
 
 from __future__ import annotations
 
-import math
-from dataclasses import asdict, dataclass, field
+import itertools
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -17,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from gitops.monitoring import metrics as M
+from gitops.monitoring.attribution import importances
 from gitops.monitoring.data import (
     PREDICTION_COLUMN,
     Collected,
@@ -24,85 +28,27 @@ from gitops.monitoring.data import (
     DataError,
     Table,
     as_categorical,
+    category,
     read_inputs,
+    read_joined,
     read_outputs,
     read_reference,
 )
+from gitops.monitoring.results import FeatureResult, MonitorResult, SignalResult
 from gitops.monitoring.spec import MonitorSpec, SignalSpec
 
+__all__ = [
+    "FeatureResult",
+    "MonitorResult",
+    "SignalResult",
+    "collection_dir",
+    "evaluate_monitor",
+]
+
 MAX_CHART_CATEGORIES = 20
-
-
-@dataclass
-class FeatureResult:
-    feature: str
-    kind: str  # numerical | categorical
-    metrics: dict[str, float]
-    thresholds: dict[str, float]
-    breaches: list[str]
-    # For the HTML chart: bin labels and proportions on each side.
-    chart: dict[str, Any] | None = None
-    note: str = ""
-
-
-@dataclass
-class SignalResult:
-    name: str
-    type: str
-    status: str  # ok | breached | not_evaluated
-    alert_enabled: bool
-    reason: str = ""
-    reference: str = ""
-    production: str = ""
-    reference_rows: int = 0
-    production_rows: int = 0
-    window: dict[str, str | None] = field(default_factory=dict)
-    notes: list[str] = field(default_factory=list)
-    features: list[FeatureResult] = field(default_factory=list)
-
-    @property
-    def breached(self) -> bool:
-        return self.status == "breached"
-
-
-@dataclass
-class MonitorResult:
-    monitor: str
-    env: str
-    file: str
-    endpoint: str | None
-    deployment: str | None
-    window: dict[str, str | None]
-    generated_at: str
-    alert_emails: list[str]
-    signals: list[SignalResult]
-    report_dir: str = ""
-
-    @property
-    def breached(self) -> bool:
-        return any(s.breached for s in self.signals)
-
-    def breached_signals(self) -> list[SignalResult]:
-        return [s for s in self.signals if s.breached]
-
-    def to_json(self) -> dict[str, Any]:
-        out: dict[str, Any] = asdict(self)
-        out["breached"] = self.breached
-        for s in out["signals"]:
-            s["breached"] = s["status"] == "breached"
-        cleaned: dict[str, Any] = _finite(out)
-        return cleaned
-
-
-def _finite(obj: Any) -> Any:
-    """JSON has no NaN/inf; they become null (the report explains missing values)."""
-    if isinstance(obj, float):
-        return obj if math.isfinite(obj) else None
-    if isinstance(obj, dict):
-        return {k: _finite(v) for k, v in obj.items()}
-    if isinstance(obj, list):
-        return [_finite(v) for v in obj]
-    return obj
+# Typography of the chart's bin labels, which people read in the HTML report.
+EN_DASH = "\u2013"
+GREATER_EQUAL = "\u2265"
 
 
 def collection_dir(data_root: Path, spec: MonitorSpec, collection: str) -> Path:
@@ -111,64 +57,70 @@ def collection_dir(data_root: Path, spec: MonitorSpec, collection: str) -> Path:
     return data_root / spec.endpoint / spec.deployment / collection
 
 
-def run_monitor(
+def _window_json(since: datetime | None, until: datetime | None) -> dict[str, str | None]:
+    return {
+        "since": since.isoformat() if since else None,
+        "until": until.isoformat() if until else None,
+    }
+
+
+@dataclass
+class _Caches:
+    """Signals of one monitor usually share a reference file and a collection; each is parsed once."""
+
+    reference: dict[Path, Table] = field(default_factory=dict)
+    production: dict[tuple[Any, ...], Collected] = field(default_factory=dict)
+
+    def reference_table(self, path: Path) -> Table:
+        if path not in self.reference:
+            self.reference[path] = read_reference(path)
+        return self.reference[path]
+
+
+@dataclass
+class _Signal:
+    """What every signal family reads: the monitor, the signal, its data and its window."""
+
+    monitor: MonitorSpec
+    sig: SignalSpec
+    data_root: Path | None
+    since: datetime | None
+    until: datetime | None
+    ref: Table
+    prod_dir: Path
+    res: SignalResult
+
+
+def evaluate_monitor(
     spec: MonitorSpec,
     data_root: Path | None,
-    out_dir: Path | None = None,
+    *,
     env: str = "",
     since: datetime | None = None,
     until: datetime | None = None,
 ) -> MonitorResult:
-    """Evaluate every signal; write the report under ``out_dir`` when given.
+    """Evaluate every signal of ``spec``.
 
     ``data_root`` holds ``<endpoint>/<deployment>/<collection>/...`` (the local target's
     ``<state_dir>/data_collection`` or a downloaded copy of Azure's collected data); it may be None
     when every signal names its own ``production_data`` folder."""
     now = datetime.now(UTC)
+    caches = _Caches()
     results: list[SignalResult] = []
-    ref_cache: dict[Path, Table] = {}
-    # Drift and quality signals usually read the same collection; parse it once.
-    prod_cache: dict[tuple[Any, ...], Collected] = {}
     for sig in spec.signals:
         # An explicit window (CLI --since/--until) wins over the YAML's production data_window.
         s_since, s_until = (since, until) if since or until else sig.window(now)
-        results.append(_evaluate_signal(spec, sig, data_root, s_since, s_until, ref_cache, prod_cache))
-    result = MonitorResult(
+        results.append(_evaluate_signal(spec, sig, data_root, (s_since, s_until), caches))
+    return MonitorResult(
         monitor=spec.name,
         env=env,
         file=str(spec.file),
         endpoint=spec.endpoint,
         deployment=spec.deployment,
-        window={
-            "since": since.isoformat() if since else None,
-            "until": until.isoformat() if until else None,
-        },
+        window=_window_json(since, until),
         generated_at=datetime.now(UTC).isoformat(timespec="seconds"),
         alert_emails=spec.emails,
         signals=results,
-    )
-    if out_dir is not None:
-        from gitops.monitoring.report import write_report
-
-        write_report(result, out_dir)
-    return result
-
-
-def evaluate_file(
-    monitor_yaml: Path | str,
-    data_root: Path | str,
-    out_dir: Path | str | None = None,
-    env: str = "local",
-    since: datetime | None = None,
-    until: datetime | None = None,
-) -> MonitorResult:
-    """One call for demos and notebooks: load the monitor YAML, evaluate it on ``data_root``
-    (e.g. ``collected_data_dir(manifest)``), write the report to ``out_dir`` if given."""
-    from gitops.monitoring.spec import load_monitor
-
-    spec = load_monitor(Path(monitor_yaml))
-    return run_monitor(
-        spec, Path(data_root), Path(out_dir) if out_dir is not None else None, env, since, until
     )
 
 
@@ -176,27 +128,37 @@ def _evaluate_signal(
     spec: MonitorSpec,
     sig: SignalSpec,
     data_root: Path | None,
-    since: datetime | None,
-    until: datetime | None,
-    ref_cache: dict[Path, Table],
-    prod_cache: dict[tuple[Any, ...], Collected],
+    window: tuple[datetime | None, datetime | None],
+    caches: _Caches,
 ) -> SignalResult:
+    since, until = window
     res = SignalResult(sig.name, sig.type, "ok", sig.alert_enabled, notes=list(sig.notes))
     if since is not None or until is not None:
-        res.window = {
-            "since": since.isoformat() if since else None,
-            "until": until.isoformat() if until else None,
-        }
+        res.window = _window_json(since, until)
     if sig.not_evaluated is not None:
         res.status = "not_evaluated"
         res.reason = sig.not_evaluated
         return res
     assert sig.reference is not None  # spec loading guarantees it for evaluated signals
-    if sig.reference not in ref_cache:
-        ref_cache[sig.reference] = read_reference(sig.reference)
-    ref = ref_cache[sig.reference]
+    ref = caches.reference_table(sig.reference)
     res.reference = str(sig.reference)
     res.reference_rows = ref.rows
+    prod_dir = _production_dir(spec, sig, data_root)
+    res.production = str(prod_dir)
+    s = _Signal(spec, sig, data_root, since, until, ref, prod_dir, res)
+    if sig.type == "feature_attribution_drift":
+        res.features.append(_attribution_drift(s))
+    elif sig.type == "prediction_drift":
+        res.features.append(_prediction_drift(s))
+    else:
+        res.features.extend(_input_features(s, caches))
+    if any(f.breaches for f in res.features):
+        res.status = "breached"
+    return res
+
+
+def _production_dir(spec: MonitorSpec, sig: SignalSpec, data_root: Path | None) -> Path:
+    """The collected data a signal reads; it must exist (a missing folder is a setup error)."""
     collection = "model_outputs" if sig.type == "prediction_drift" else "model_inputs"
     if sig.type == "feature_attribution_drift":
         if data_root is None:
@@ -208,98 +170,79 @@ def _evaluate_signal(
         prod_dir = collection_dir(data_root, spec, collection)
     else:
         raise DataError(f"signal {sig.name}: no production data folder (give the collected data root)")
-    res.production = str(prod_dir)
     if not prod_dir.exists():
         raise DataError(
             f"signal {sig.name}: no collected {collection} at {prod_dir}; does deployment "
             f"{spec.endpoint}/{spec.deployment} collect {collection} and has it received traffic?"
         )
-
-    if sig.type == "feature_attribution_drift":
-        res.features.append(_attribution_feature(spec, sig, ref, data_root, since, until, res))
-    elif sig.type == "prediction_drift":
-        pred_col = sig.reference_columns.get("prediction", PREDICTION_COLUMN)
-        if pred_col not in ref.columns:
-            raise DataError(
-                f"signal {sig.name}: reference data {sig.reference} has no prediction column {pred_col!r} "
-                "(set reference_data.data_column_names.prediction)"
-            )
-        ref_col = ref.columns[pred_col]
-        # Classification outputs are classes even when encoded as integers.
-        categorical = (spec.ml_task or "").lower() != "regression"
-        collected = read_outputs(prod_dir, since, until, numeric=not categorical)
-        res.production_rows = collected.table.rows
-        prod_col = collected.table.columns[PREDICTION_COLUMN]
-        if categorical:
-            ref_col, prod_col = as_categorical(ref_col), as_categorical(prod_col)
-        res.features.append(_drift_feature(pred_col, ref_col, prod_col, sig))
-    else:
-        excluded = set(sig.reference_columns.values())
-        feature_names = [c for c in ref.columns if c not in excluded]
-        selected = _select_features(sig, feature_names, res)
-        kinds = {n: _kind(sig, ref.columns[n]) for n in feature_names}
-        numeric = {n: k == "numerical" for n, k in kinds.items()}
-        key = (prod_dir, tuple(feature_names), tuple(sorted(numeric.items())), since, until)
-        if key not in prod_cache:
-            prod_cache[key] = read_inputs(prod_dir, feature_names, since, until, numeric=numeric)
-        collected = prod_cache[key]
-        ref_table, prod_table = ref, collected.table
-        if sig.segment is not None:
-            ref_table = _segment(ref_table, sig, "reference data")
-            prod_table = _segment(prod_table, sig, "production data")
-            res.notes.append(f"segment: {sig.segment[0]} in {', '.join(sig.segment[1])}")
-        res.reference_rows = ref_table.rows
-        res.production_rows = prod_table.rows
-        if res.production_rows == 0:
-            raise DataError(f"signal {sig.name}: no production rows in {prod_dir} for the window/segment")
-        for n in selected:
-            ref_col, prod_col = ref_table.columns[n], prod_table.columns[n]
-            if kinds[n] == "categorical":
-                ref_col, prod_col = as_categorical(ref_col), as_categorical(prod_col)
-            if sig.type == "data_drift":
-                res.features.append(_drift_feature(n, ref_col, prod_col, sig))
-            else:
-                res.features.append(_quality_feature(n, ref_col, prod_col, sig))
-    if any(f.breaches for f in res.features):
-        res.status = "breached"
-    return res
+    return prod_dir
 
 
-def _attribution_feature(
-    spec: MonitorSpec,
-    sig: SignalSpec,
-    ref: Table,
-    data_root: Path | None,
-    since: datetime | None,
-    until: datetime | None,
-    res: SignalResult,
-) -> FeatureResult:
-    from gitops.monitoring.attribution import importances
-    from gitops.monitoring.data import category, read_joined
-
-    assert data_root is not None
-    target = sig.reference_columns["target_column"]
-    if target not in ref.columns:
-        raise DataError(f"signal {sig.name}: reference data {sig.reference} has no target column {target!r}")
-    excluded = set(sig.reference_columns.values())
-    names = [c for c in ref.columns if c not in excluded]
-    non_numeric = [n for n in names if not ref.columns[n].numeric]
-    if non_numeric:
+def _prediction_drift(s: _Signal) -> FeatureResult:
+    sig, ref = s.sig, s.ref
+    pred_col = sig.reference_columns.get("prediction", PREDICTION_COLUMN)
+    if pred_col not in ref.columns:
         raise DataError(
-            f"signal {sig.name}: feature attribution drift is computed on numerical features only "
-            f"({', '.join(non_numeric)} are categorical)"
+            f"signal {sig.name}: reference data {sig.reference} has no prediction column {pred_col!r} "
+            "(set reference_data.data_column_names.prediction)"
         )
-    classification = (spec.ml_task or "").lower() != "regression"
+    ref_col = ref.columns[pred_col]
+    # Classification outputs are classes even when encoded as integers.
+    categorical = (s.monitor.ml_task or "").lower() != "regression"
+    collected = read_outputs(s.prod_dir, s.since, s.until, numeric=not categorical)
+    s.res.production_rows = collected.table.rows
+    prod_col = collected.table.columns[PREDICTION_COLUMN]
+    if categorical:
+        ref_col, prod_col = as_categorical(ref_col), as_categorical(prod_col)
+    return _drift_feature(pred_col, ref_col, prod_col, sig)
+
+
+def _input_features(s: _Signal, caches: _Caches) -> list[FeatureResult]:
+    """Data drift and data quality: one result per selected feature of the collected inputs."""
+    sig, ref, res = s.sig, s.ref, s.res
+    excluded = set(sig.reference_columns.values())
+    feature_names = [c for c in ref.columns if c not in excluded]
+    selected = _select_features(sig, feature_names, res)
+    kinds = {n: _kind(sig, ref.columns[n]) for n in feature_names}
+    numeric = {n: k == "numerical" for n, k in kinds.items()}
+    key = (s.prod_dir, tuple(feature_names), tuple(sorted(numeric.items())), s.since, s.until)
+    if key not in caches.production:
+        caches.production[key] = read_inputs(s.prod_dir, feature_names, s.since, s.until, numeric=numeric)
+    ref_table, prod_table = ref, caches.production[key].table
+    if sig.segment is not None:
+        ref_table = _segment(ref_table, sig, "reference data")
+        prod_table = _segment(prod_table, sig, "production data")
+        res.notes.append(f"segment: {sig.segment[0]} in {', '.join(sig.segment[1])}")
+    res.reference_rows = ref_table.rows
+    res.production_rows = prod_table.rows
+    if res.production_rows == 0:
+        raise DataError(f"signal {sig.name}: no production rows in {s.prod_dir} for the window/segment")
+    per_feature = _drift_feature if sig.type == "data_drift" else _quality_feature
+    features = []
+    for n in selected:
+        ref_col, prod_col = ref_table.columns[n], prod_table.columns[n]
+        if kinds[n] == "categorical":
+            ref_col, prod_col = as_categorical(ref_col), as_categorical(prod_col)
+        features.append(per_feature(n, ref_col, prod_col, sig))
+    return features
+
+
+def _attribution_drift(s: _Signal) -> FeatureResult:
+    """Feature attribution drift: do the features matter in the same order in production?"""
+    sig, ref = s.sig, s.ref
+    target, names = _attribution_columns(sig, ref)
+    classification = (s.monitor.ml_task or "").lower() != "regression"
     x_ref = np.column_stack([ref.columns[n].values for n in names])
     y_ref_col = as_categorical(ref.columns[target]) if classification else ref.columns[target]
+    assert s.data_root is not None  # _production_dir refuses attribution without the data root
     x_prod, preds = read_joined(
-        collection_dir(data_root, spec, "model_inputs"),
-        collection_dir(data_root, spec, "model_outputs"),
+        collection_dir(s.data_root, s.monitor, "model_inputs"),
+        collection_dir(s.data_root, s.monitor, "model_outputs"),
         names,
-        since,
-        until,
+        s.since,
+        s.until,
     )
-    res.production_rows = int(x_prod.shape[0])
+    s.res.production_rows = int(x_prod.shape[0])
     y_prod = (
         np.array([category(p) for p in preds], dtype=str)
         if classification
@@ -320,7 +263,7 @@ def _attribution_feature(
         "reference": imp_ref[order].tolist(),
         "production": imp_prod[order].tolist(),
     }
-    res.notes.append(
+    s.res.notes.append(
         "importances: random-forest impurity decrease; reference fitted on "
         f"{target!r}, production on the deployment's predictions"
     )
@@ -332,6 +275,22 @@ def _attribution_feature(
         breaches,
         chart=chart if breaches else None,
     )
+
+
+def _attribution_columns(sig: SignalSpec, ref: Table) -> tuple[str, list[str]]:
+    """The reference's target column and its features, which must all be numerical."""
+    target = sig.reference_columns["target_column"]
+    if target not in ref.columns:
+        raise DataError(f"signal {sig.name}: reference data {sig.reference} has no target column {target!r}")
+    excluded = set(sig.reference_columns.values())
+    names = [c for c in ref.columns if c not in excluded]
+    non_numeric = [n for n in names if not ref.columns[n].numeric]
+    if non_numeric:
+        raise DataError(
+            f"signal {sig.name}: feature attribution drift is computed on numerical features only "
+            f"({', '.join(non_numeric)} are categorical)"
+        )
+    return target, names
 
 
 def _segment(table: Table, sig: SignalSpec, what: str) -> Table:
@@ -428,9 +387,9 @@ def _chart(ref: Column, prod: Column) -> dict[str, Any]:
         hr, hq = M.histogram(r, edges), M.histogram(q, edges)
         finite = edges[1:-1]
         labels = [f"< {finite[0]:.4g}"] if finite.size else ["all"]
-        labels += [f"{a:.4g} – {b:.4g}" for a, b in zip(finite[:-1], finite[1:], strict=True)]
+        labels += [f"{a:.4g} {EN_DASH} {b:.4g}" for a, b in itertools.pairwise(finite)]
         if finite.size:
-            labels.append(f"≥ {finite[-1]:.4g}")
+            labels.append(f"{GREATER_EQUAL} {finite[-1]:.4g}")
         return {
             "labels": labels,
             "reference": (hr / max(hr.sum(), 1)).tolist(),

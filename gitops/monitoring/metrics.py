@@ -3,13 +3,13 @@
 Metric names are the ones Azure's schedule YAML uses under ``metric_thresholds``.
 
 Numerical features (drift):
-    ``jensen_shannon_distance``, ``population_stability_index`` – on histograms (see *Binning*);
-    ``normalized_wasserstein_distance`` – exact W1 between the two empirical distributions,
+    ``jensen_shannon_distance``, ``population_stability_index`` - on histograms (see *Binning*);
+    ``normalized_wasserstein_distance`` - exact W1 between the two empirical distributions,
     divided by the reference standard deviation;
-    ``two_sample_kolmogorov_smirnov_test`` – the test's p-value (the statistic D is reported too).
+    ``two_sample_kolmogorov_smirnov_test`` - the test's p-value (the statistic D is reported too).
 Categorical features (drift):
-    ``jensen_shannon_distance``, ``population_stability_index`` – on category frequencies over the
-    union of categories; ``pearsons_chi_squared_test`` – p-value of the 2×k contingency test.
+    ``jensen_shannon_distance``, ``population_stability_index`` - on category frequencies over the
+    union of categories; ``pearsons_chi_squared_test`` - p-value of the 2xk contingency test.
 Data quality (both kinds): ``null_value_rate``, ``data_type_error_rate``, ``out_of_bounds_rate``
 (bounds learned from the reference: [min, max] for numbers, the set of seen values for categories).
 
@@ -215,7 +215,7 @@ def category_counts(
 
 
 def chi_squared(ref_counts: FloatArray, prod_counts: FloatArray) -> tuple[float, float]:
-    """Pearson's chi-squared test of homogeneity on the 2×k table (no continuity correction).
+    """Pearson's chi-squared test of homogeneity on the 2xk table (no continuity correction).
     Categories absent from both samples are dropped. Returns (statistic, p-value)."""
     table = np.vstack((ref_counts, prod_counts))
     table = table[:, table.sum(axis=0) > 0]

@@ -7,8 +7,8 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
-from gitops.monitoring.evaluate import FeatureResult, MonitorResult
 from gitops.monitoring.metrics import LOWER_IS_DRIFT
+from gitops.monitoring.results import FeatureResult, MonitorResult
 
 CSS = """
 body{font-family:system-ui,sans-serif;margin:2rem;color:#1b1f24;max-width:1100px}
@@ -19,6 +19,8 @@ th{background:#f6f8fa}.breach{color:#b42318;font-weight:600}.ok{color:#1a7f37}
 """
 BAR_REF = "#6e7781"
 BAR_PROD = "#d1242f"
+# People read the report: an en dash stands for "no value" and joins the ends of a time window.
+DASH = "\u2013"
 
 
 def write_report(result: MonitorResult, out_dir: Path) -> None:
@@ -30,8 +32,14 @@ def write_report(result: MonitorResult, out_dir: Path) -> None:
 
 def _fmt(v: float | None) -> str:
     if v is None:
-        return "–"
+        return DASH
     return f"{v:.4g}"
+
+
+def _span(window: dict[str, str | None], open_start: str) -> str:
+    since = escape(str(window.get("since") or open_start))
+    until = escape(str(window.get("until") or "now"))
+    return f"{since} {DASH} {until}"
 
 
 def render_html(result: MonitorResult) -> str:
@@ -40,14 +48,14 @@ def render_html(result: MonitorResult) -> str:
         if result.breached
         else '<span class="ok">no threshold breached</span>'
     )
-    target = f"{result.endpoint}/{result.deployment}" if result.endpoint else "–"
+    target = f"{result.endpoint}/{result.deployment}" if result.endpoint else DASH
     parts = [
         "<!doctype html><html lang='en'><head><meta charset='utf-8'>",
         f"<title>Monitor {escape(result.monitor)}</title><style>{CSS}</style></head><body>",
         f"<h1>Monitor <code>{escape(result.monitor)}</code>: {verdict}</h1>",
-        f"<p>Environment <b>{escape(result.env or '–')}</b> · deployment <b>{escape(target)}</b> · "
-        f"generated {escape(result.generated_at)} · window {escape(str(result.window.get('since') or 'all'))}"
-        f" – {escape(str(result.window.get('until') or 'now'))} · from <code>{escape(result.file)}</code></p>",
+        f"<p>Environment <b>{escape(result.env or DASH)}</b> · deployment <b>{escape(target)}</b> · "
+        f"generated {escape(result.generated_at)} · window {_span(result.window, 'all')}"
+        f" · from <code>{escape(result.file)}</code></p>",
         "<p>Distances and rates breach when above the threshold; the KS and chi-squared tests report "
         "p-values, which breach when below it.</p>",
     ]
@@ -64,12 +72,10 @@ def render_html(result: MonitorResult) -> str:
         if s.status == "not_evaluated":
             parts.append(f"<p class='skip'>Not evaluated: {escape(s.reason)}</p>")
             continue
-        window = ""
-        if s.window:
-            window = f" · window {escape(str(s.window.get('since') or '…'))} – {escape(str(s.window.get('until') or 'now'))}"
+        window = f" · window {_span(s.window, '…')}" if s.window else ""
         parts.append(
-            f"<p>Reference <code>{escape(s.reference)}</code> · production <code>{escape(s.production)}</code>"
-            f"{window}</p>"
+            f"<p>Reference <code>{escape(s.reference)}</code> · "
+            f"production <code>{escape(s.production)}</code>{window}</p>"
         )
         for note in s.notes:
             parts.append(f"<p class='skip'>{escape(note)}</p>")

@@ -261,46 +261,61 @@ def _signal(name: str, sig: Any, doc: YamlDoc) -> tuple[SignalSpec | None, list[
     if stype not in EVALUATED_SIGNALS:
         spec.not_evaluated = NOT_EVALUATED_REASONS.get(stype, f"signal type {stype} is not evaluated locally")
         return spec, []
-    diags: list[Diagnostic] = []
-    ref = getattr(sig, "reference_data", None)
-    if ref is None:
-        diags.append(doc.diag(f"signal {name!r} has no reference_data", *keys))
+    diags = _reference(spec, getattr(sig, "reference_data", None), doc, keys)
+    if stype == "feature_attribution_drift":
+        # Attribution reads inputs and outputs of the target deployment, never a production folder.
+        diags += _attribution(spec, sig, doc, *keys)
     else:
-        spec.reference, d = _local_path(
+        diags += _production(spec, getattr(sig, "production_data", None), doc, keys)
+    _selection(spec, sig)
+    diags += _type_overrides(spec, getattr(sig, "feature_type_override", None) or {}, doc, keys)
+    if stype != "feature_attribution_drift":
+        spec.thresholds = _thresholds(stype, getattr(sig, "metric_thresholds", None))
+    return spec, diags
+
+
+def _reference(spec: SignalSpec, ref: Any, doc: YamlDoc, keys: tuple[str, ...]) -> list[Diagnostic]:
+    if ref is None:
+        return [doc.diag(f"signal {spec.name!r} has no reference_data", *keys)]
+    spec.reference, diags = _local_path(
+        doc,
+        ref.input_data,
+        f"signal {spec.name!r} reference_data",
+        *keys,
+        "reference_data",
+        "input_data",
+        "path",
+    )
+    spec.reference_columns = dict(getattr(ref, "data_column_names", None) or {})
+    return diags
+
+
+def _production(spec: SignalSpec, prod: Any, doc: YamlDoc, keys: tuple[str, ...]) -> list[Diagnostic]:
+    if prod is None or getattr(prod, "input_data", None) is None:
+        return []
+    diags: list[Diagnostic] = []
+    raw = _raw(doc, *keys, "production_data", "input_data", "path")
+    if isinstance(raw, str) and raw.startswith(CLOUD_PREFIXES):
+        # On Azure this names the collected-data asset; locally the same data is the target
+        # deployment's collection, so the YAML works unchanged in both places.
+        spec.notes.append(
+            f"production_data {raw} is a workspace asset; read the target deployment's collected data instead"
+        )
+    else:
+        spec.production, diags = _local_path(
             doc,
-            ref.input_data,
-            f"signal {name!r} reference_data",
+            prod.input_data,
+            f"signal {spec.name!r} production_data",
             *keys,
-            "reference_data",
+            "production_data",
             "input_data",
             "path",
         )
-        diags += d
-        spec.reference_columns = dict(getattr(ref, "data_column_names", None) or {})
-    prod = getattr(sig, "production_data", None)
-    if stype == "feature_attribution_drift":
-        diags += _attribution(spec, sig, doc, *keys)
-        prod = None
-    if prod is not None and getattr(prod, "input_data", None) is not None:
-        raw = _raw(doc, *keys, "production_data", "input_data", "path")
-        if isinstance(raw, str) and raw.startswith(CLOUD_PREFIXES):
-            # On Azure this names the collected-data asset; locally the same data is the target
-            # deployment's collection, so the YAML works unchanged in both places.
-            spec.notes.append(
-                f"production_data {raw} is a workspace asset; read the target deployment's collected data instead"
-            )
-        else:
-            spec.production, d = _local_path(
-                doc,
-                prod.input_data,
-                f"signal {name!r} production_data",
-                *keys,
-                "production_data",
-                "input_data",
-                "path",
-            )
-            diags += d
-        diags += _data_window(spec, getattr(prod, "data_window", None), doc, *keys, "production_data")
+    return diags + _data_window(spec, getattr(prod, "data_window", None), doc, *keys, "production_data")
+
+
+def _selection(spec: SignalSpec, sig: Any) -> None:
+    """Which rows (data_segment) and which features (features / top_n_feature_importance) to evaluate."""
     segment = getattr(sig, "data_segment", None)
     if segment is not None and getattr(segment, "feature_name", None):
         spec.segment = (str(segment.feature_name), [str(v) for v in (segment.feature_values or [])])
@@ -309,7 +324,12 @@ def _signal(name: str, sig: Any, doc: YamlDoc) -> tuple[SignalSpec | None, list[
         spec.features = [str(f) for f in feats]
     elif feats is not None and getattr(feats, "top_n_feature_importance", None) is not None:
         spec.top_n = int(feats.top_n_feature_importance)
-    override = getattr(sig, "feature_type_override", None) or {}
+
+
+def _type_overrides(
+    spec: SignalSpec, override: dict[Any, Any], doc: YamlDoc, keys: tuple[str, ...]
+) -> list[Diagnostic]:
+    diags: list[Diagnostic] = []
     for feat, kind in override.items():
         if str(kind).lower() not in ("numerical", "categorical"):
             diags.append(
@@ -321,9 +341,7 @@ def _signal(name: str, sig: Any, doc: YamlDoc) -> tuple[SignalSpec | None, list[
                 )
             )
         spec.type_override[str(feat)] = str(kind).lower()
-    if stype != "feature_attribution_drift":
-        spec.thresholds = _thresholds(stype, getattr(sig, "metric_thresholds", None))
-    return spec, diags
+    return diags
 
 
 def _attribution(spec: SignalSpec, sig: Any, doc: YamlDoc, *keys: str) -> list[Diagnostic]:
@@ -345,7 +363,8 @@ def _attribution(spec: SignalSpec, sig: Any, doc: YamlDoc, *keys: str) -> list[D
     if "target_column" not in spec.reference_columns:
         diags.append(
             doc.diag(
-                f"signal {spec.name!r}: reference_data.data_column_names.target_column must name the label column",
+                f"signal {spec.name!r}: reference_data.data_column_names.target_column "
+                "must name the label column",
                 *keys,
                 "reference_data",
             )

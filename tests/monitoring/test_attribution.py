@@ -11,7 +11,7 @@ import pytest
 
 from gitops.errors import InputErrors
 from gitops.monitoring import metrics as M
-from gitops.monitoring.evaluate import run_monitor
+from gitops.monitoring.run import run_monitor
 from gitops.monitoring.spec import load_monitor
 from gitops.targets.local.datacollect import CollectorWriter
 

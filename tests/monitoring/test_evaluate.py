@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from gitops.monitoring.data import DataError, read_inputs
-from gitops.monitoring.evaluate import run_monitor
+from gitops.monitoring.run import run_monitor
 from gitops.monitoring.spec import load_monitor
 
 from .conftest import MONITOR_YAML, Collect, write_records

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from gitops.errors import InputErrors
-from gitops.monitoring.evaluate import run_monitor
+from gitops.monitoring.run import run_monitor
 from gitops.monitoring.spec import load_monitor, parse_duration
 
 from .conftest import SAMPLE, write_records

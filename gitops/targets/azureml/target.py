@@ -6,7 +6,6 @@ must not pay that.
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 import time
@@ -15,10 +14,11 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager
 from typing import Any, TypeVar
 
-from gitops.desired import ROLLOUT_TAG_PREFIX
 from gitops.errors import GitopsError
 from gitops.lock import file_lock
 from gitops.manifest import Manifest
+from gitops.rollout.record import RolloutRecord
+from gitops.targets.azureml import rollout_store
 from gitops.targets.base import (
     CAP_MIRROR_TRAFFIC,
     CAP_MONITORS,
@@ -181,7 +181,7 @@ class AzureMLTarget:
                 mirror_traffic=norm_traffic(ep.mirror_traffic),
                 provisioning_state=state_str(ep.provisioning_state),
                 tags=dict(ep.tags or {}),
-                rollout=rollout_from_tags(dict(ep.tags or {})),
+                rollout=rollout_store.decode(ep.name, dict(ep.tags or {})),
             )
             for d in deps:
                 d.endpoint_name = ep.name
@@ -287,12 +287,10 @@ class AzureMLTarget:
 
     # -- rollouts ------------------------------------------------------------------------------
 
-    def write_rollout(self, endpoint_name: str, record: dict[str, Any] | None) -> None:
+    def write_rollout(self, endpoint_name: str, record: RolloutRecord | None) -> None:
         def op() -> None:
             ep = self.ml.online_endpoints.get(endpoint_name)
-            tags = {k: v for k, v in (ep.tags or {}).items() if not k.startswith(ROLLOUT_TAG_PREFIX)}
-            tags.update(rollout_to_tags(record))
-            ep.tags = tags
+            ep.tags = rollout_store.merge_into(endpoint_name, dict(ep.tags or {}), record)
             self._wait(
                 self.ml.online_endpoints.begin_create_or_update(ep),
                 self.op_timeout,
@@ -354,67 +352,6 @@ class AzureMLTarget:
         self._call(
             f"delete monitor {name}", lambda: self._delete(lambda: self.ml.schedules.begin_delete(name), name)
         )
-
-
-# Azure tag values hold at most 256 characters: the record is spread over a few tags.
-_TAG_CORE, _TAG_PREV, _TAG_STEPS, _TAG_GATES, _TAG_EVIDENCE = (
-    ROLLOUT_TAG_PREFIX,
-    f"{ROLLOUT_TAG_PREFIX}-previous",
-    f"{ROLLOUT_TAG_PREFIX}-steps",
-    f"{ROLLOUT_TAG_PREFIX}-gates",
-    f"{ROLLOUT_TAG_PREFIX}-evidence",
-)
-_CORE_KEYS = (
-    "id",
-    "canary",
-    "canary_spec_hash",
-    "status",
-    "step",
-    "step_name",
-    "step_started",
-    "step_duration",
-    "started",
-    "revision",
-    "skip_analysis",
-)
-
-
-def rollout_to_tags(record: dict[str, Any] | None) -> dict[str, str]:
-    if record is None:
-        return {}
-    core = {k: record.get(k) for k in _CORE_KEYS}
-    for k in ("step_started", "started", "step_duration"):
-        v = core.get(k)
-        if v is not None:
-            core[k] = round(float(v), 1)
-    return {
-        _TAG_CORE: json.dumps(core, separators=(",", ":"))[:256],
-        _TAG_PREV: json.dumps(
-            {"t": record.get("previous_traffic") or {}, "m": record.get("previous_mirror") or {}},
-            separators=(",", ":"),
-        )[:256],
-        _TAG_STEPS: "|".join(record.get("steps") or [])[:256],
-        _TAG_GATES: str(record.get("gates") or "")[:256],
-        _TAG_EVIDENCE: str(record.get("evidence") or "")[:256],
-    }
-
-
-def rollout_from_tags(tags: dict[str, str]) -> dict[str, Any] | None:
-    raw = tags.get(_TAG_CORE)
-    if not raw:
-        return None
-    try:
-        record: dict[str, Any] = json.loads(raw)
-        prev = json.loads(tags.get(_TAG_PREV) or "{}")
-    except ValueError:
-        log.warning("ignoring unreadable rollout tag %s=%r", _TAG_CORE, raw)
-        return None
-    record["previous_traffic"] = prev.get("t") or {}
-    record["previous_mirror"] = prev.get("m") or {}
-    record["steps"] = [s for s in (tags.get(_TAG_STEPS) or "").split("|") if s]
-    record["gates"] = tags.get(_TAG_GATES, "")
-    record["evidence"] = tags.get(_TAG_EVIDENCE, "")
-    return record
 
 
 def create(manifest: Manifest, **options: Any) -> AzureMLTarget:

@@ -21,6 +21,7 @@ from typing import Any
 from gitops.errors import NotImplementedTargetError
 from gitops.lock import file_lock
 from gitops.manifest import Manifest
+from gitops.rollout.record import RolloutRecord
 from gitops.targets.base import (
     CAP_MIRROR_TRAFFIC,
     CAP_MONITORS,
@@ -30,6 +31,7 @@ from gitops.targets.base import (
     ActualState,
     DeploymentFailed,
 )
+from gitops.targets.local import rollout_store
 from gitops.targets.local.engine import LocalEngine
 from gitops.targets.local.errors import DeploymentFailedError, LocalTargetError
 from gitops.targets.local.state import SUCCEEDED
@@ -124,7 +126,7 @@ class LocalTarget:
                 # A dead router is reported as Failed so that plan/apply bring it back.
                 provisioning_state=SUCCEEDED if ep["router_alive"] else "Failed",
                 tags=dict(spec.get("tags") or {}),
-                rollout=self.engine.store.rollout(ep["name"]),
+                rollout=rollout_store.read(self.engine.store, ep["name"]),
             )
             for d in ep["deployments"]:
                 dsrc = d["spec"].get("source") or {"name": d["name"], "endpoint_name": ep["name"]}
@@ -176,8 +178,8 @@ class LocalTarget:
         self.engine.delete_endpoint(name)
 
     # ------------------------------------------------------------------------------ rollouts
-    def write_rollout(self, endpoint_name: str, record: dict[str, Any] | None) -> None:
-        self.engine.store.put_rollout(endpoint_name, record)
+    def write_rollout(self, endpoint_name: str, record: RolloutRecord | None) -> None:
+        rollout_store.write(self.engine.store, endpoint_name, record)
 
     def smoke_request(self, endpoint_name: str, deployment: str, body: bytes) -> tuple[int, bytes]:
         import urllib.error

@@ -40,7 +40,7 @@ def run_drift_demo(
     out: Path = Path("build/monitors"),
 ) -> tuple[Any, Any]:
     from gitops.manifest import load_manifest
-    from gitops.monitoring.evaluate import run_monitor
+    from gitops.monitoring.run import run_monitor
     from gitops.monitoring.spec import load_monitor
     from gitops.targets.local.target import collected_data_dir
 
