@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from gitops.errors import GitopsError
+
 SMOKE_STEP = -1  # ``step`` while the smoke test runs, before any live traffic moves
 
 
@@ -20,6 +22,19 @@ class RolloutStatus(StrEnum):
     RUNNING = "running"
     FAILED = "failed"  # rolled back: the endpoint stays on its previous traffic
     SUCCEEDED = "succeeded"
+
+
+class RolloutRecordError(GitopsError):
+    """A target cannot store or read back a rollout record. Never swallowed: without the record
+    the plan would retry a canary that was rolled back, or restart an interrupted rollout."""
+
+
+class RolloutRecordUnreadable(RolloutRecordError):
+    pass
+
+
+class RolloutRecordTooLarge(RolloutRecordError):
+    pass
 
 
 @dataclass(frozen=True)

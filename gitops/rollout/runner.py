@@ -1,9 +1,11 @@
 """Execute one `rollout` plan action: smoke test, canary steps with gate analysis, final traffic,
 or an automatic rollback to the traffic and mirror the endpoint had before.
 
-Progress is written to the target after every change (``write_rollout``): the rollout's id, the
-step and when it started, the traffic to restore. An apply that dies mid-step is resumed by the
-next apply at that step, with the time already spent counted.
+Progress is written to the target as a :class:`~gitops.rollout.record.RolloutRecord` before every
+change it describes (``write_rollout``): the rollout's id, the step and when it started, the
+traffic to restore. An apply that dies mid-step is resumed by the next apply at that step, with the
+time already spent counted; a record the target cannot store stops the rollout before it moves
+any traffic.
 """
 
 from __future__ import annotations
@@ -11,15 +13,14 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from gitops.errors import GitopsError
 from gitops.rollout.gates import FAIL, Decision, GateState, Window, advance, evaluate, step_outcome
 from gitops.rollout.providers import MetricsProvider, MetricsUnavailable
+from gitops.rollout.record import SMOKE_STEP, RolloutRecord, RolloutStatus
 from gitops.rollout.spec import RolloutPlan, Step, format_duration
-
-RUNNING, FAILED, SUCCEEDED = "running", "failed", "succeeded"
-SMOKE_STEP = -1
 
 
 class RolloutFailed(GitopsError):
@@ -57,6 +58,15 @@ def smoke_check(status: int, body: bytes, expect_status: int, expect_keys: list[
     return ""
 
 
+@dataclass(frozen=True)
+class RunSettings:
+    """What the apply running the rollout contributes besides the plan."""
+
+    revision: str  # git revision of the apply, kept in the record (may end "-dirty")
+    out: Callable[[str], None]  # progress lines for people
+    skip_analysis: bool = False  # --skip-analysis: straight to the final step, no smoke test, no gates
+
+
 class RolloutRunner:
     def __init__(
         self,
@@ -64,30 +74,47 @@ class RolloutRunner:
         endpoint: str,
         plan: RolloutPlan,
         provider: MetricsProvider | None,
-        revision: str,
-        out: Callable[[str], None],
-        skip_analysis: bool = False,
+        settings: RunSettings,
+        *,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        for method in ("write_rollout", "set_traffic"):
-            if not hasattr(target, method):
-                raise GitopsError(f"target {getattr(target, 'kind', '?')} cannot run rollouts (no {method})")
+        # ``target`` can move traffic and record progress: the caller asked the target's
+        # TargetHandle for it (require_rollouts), which refuses targets that cannot.
         self.target = target
         self.endpoint = endpoint
         self.plan = plan
         self.provider = provider
-        self.revision = revision
-        self.out = out
-        self.skip_analysis = skip_analysis
+        self.revision = settings.revision
+        self.out = settings.out
+        self.skip_analysis = settings.skip_analysis
         self.sleep = sleep
         self.clock = clock
-        self.record: dict[str, Any] = {}
+        self.record: RolloutRecord  # set by run(): it starts with the clock of the run
 
     # ------------------------------------------------------------------------ progress record
+    def _initial_record(self) -> RolloutRecord:
+        p = self.plan
+        now = self.clock()
+        return RolloutRecord(
+            id=p.id,
+            canary=p.canary,
+            status=RolloutStatus.RUNNING,
+            canary_spec_hash=p.canary_spec_hash,
+            baseline=tuple(p.baseline),
+            revision=self.revision,
+            started=now,
+            previous_traffic=dict(p.previous_traffic),
+            previous_mirror=dict(p.previous_mirror),
+            steps=tuple(s.name for s in p.steps),
+            step=p.resume_step,
+            step_started=now,
+            skip_analysis=self.skip_analysis,
+        )
+
     def _save(self, **changes: Any) -> None:
-        self.record.update(changes)
-        self.target.write_rollout(self.endpoint, dict(self.record))
+        self.record = self.record.replace(**changes)
+        self.target.write_rollout(self.endpoint, self.record)
 
     def _say(self, msg: str) -> None:
         self.out(f"rollout {self.endpoint}/{self.plan.canary}: {msg}")
@@ -95,26 +122,7 @@ class RolloutRunner:
     # ---------------------------------------------------------------------------------- run
     def run(self) -> str:
         p = self.plan
-        now = self.clock()
-        self.record = {
-            "id": p.id,
-            "canary": p.canary,
-            "canary_spec_hash": p.canary_spec_hash,
-            "baseline": p.baseline,
-            "status": RUNNING,
-            "revision": self.revision,
-            "started": now,
-            "previous_traffic": p.previous_traffic,
-            "previous_mirror": p.previous_mirror,
-            "steps": [s.name for s in p.steps],
-            "step": p.resume_step,
-            "step_name": "",
-            "step_started": now,
-            "step_duration": 0.0,
-            "gates": "",
-            "evidence": "",
-            "skip_analysis": self.skip_analysis,
-        }
+        self.record = self._initial_record()
         if self.skip_analysis:
             final = p.steps[-1]
             self._say(
@@ -122,7 +130,7 @@ class RolloutRunner:
             )
             self._save(step=len(p.steps) - 1, step_name=final.name)
             self.target.set_traffic(self.endpoint, final.traffic, final.mirror)
-            self._save(status=SUCCEEDED, finished=self.clock())
+            self._save(status=RolloutStatus.SUCCEEDED, finished=self.clock())
             return f"analysis skipped (--skip-analysis): traffic set to {final.traffic} in one step"
         fresh = p.resume_step == SMOKE_STEP or (p.resume_step == 0 and not p.resume_elapsed_s)
         if fresh and p.smoke_request is not None:
@@ -138,14 +146,12 @@ class RolloutRunner:
             step = p.steps[i]
             elapsed = p.resume_elapsed_s if i == p.resume_step and p.resume_elapsed_s else 0.0
             self._run_step(i, step, elapsed)
-        self._save(status=SUCCEEDED, finished=self.clock())
-        last = self.record.get("gates") or "no gates evaluated"
+        self._save(status=RolloutStatus.SUCCEEDED, finished=self.clock())
+        last = self.record.gates or "no gates evaluated"
         return f"rolled out through {len(p.steps)} step(s); last gates: {last}"
 
     def _smoke(self) -> None:
         p = self.plan
-        if not hasattr(self.target, "smoke_request"):
-            raise GitopsError(f"target {getattr(self.target, 'kind', '?')} cannot send smoke test requests")
         body = (p.smoke_request or "").encode()
         try:
             status, answer = self.target.smoke_request(self.endpoint, p.canary, body)
@@ -156,19 +162,21 @@ class RolloutRunner:
             evidence = f"smoke test ({p.smoke_source}) against {p.canary}: {problem}"
             self._say(f"FAILED before any live traffic: {evidence}")
             # No traffic moved yet: the endpoint still has exactly its previous maps.
-            self._save(status=FAILED, evidence=evidence, finished=self.clock())
+            self._save(status=RolloutStatus.FAILED, evidence=evidence, finished=self.clock())
             raise RolloutFailed(f"rollout of {p.canary} failed, no live traffic was sent: {evidence}")
         self._say(f"smoke test passed (status {status})")
 
     def _run_step(self, index: int, step: Step, elapsed: float) -> None:
         p = self.plan
         started = self.clock() - elapsed
-        self.target.set_traffic(self.endpoint, step.traffic, step.mirror)
         progress: dict[str, Any] = {"step": index, "step_name": step.name, "step_started": started}
         progress["step_duration"] = step.duration_s
         if step.analysed:
             progress["gates"] = ""  # the previous step's values no longer describe the traffic
+        # Recorded before the traffic moves: a rollout whose record the target cannot store stops
+        # here with the endpoint untouched, and an apply killed in between resumes at this step.
         self._save(**progress)
+        self.target.set_traffic(self.endpoint, step.traffic, step.mirror)
         live = ", ".join(f"{k} {v}%" for k, v in sorted(step.traffic.items()))
         mirror = ", ".join(f"{k} {v}%" for k, v in sorted(step.mirror.items()))
         self._say(
@@ -196,7 +204,8 @@ class RolloutRunner:
             self._save(gates=f"{decision.verdict}: {decision.evidence()}")
             if hit_limit:
                 self._rollback(
-                    f"{a.failure_limit} consecutive failed evaluation(s) in step {step.name}: {decision.evidence()}"
+                    f"{a.failure_limit} consecutive failed evaluation(s) in step {step.name}: "
+                    + decision.evidence()
                 )
             if self.clock() >= end - 1e-3:
                 break
@@ -229,7 +238,7 @@ class RolloutRunner:
         traffic, mirror = rollback_maps(p.previous_traffic, p.previous_mirror, p.canary)
         self._say(f"ROLLING BACK: {evidence}")
         self.target.set_traffic(self.endpoint, traffic, mirror)
-        self._save(status=FAILED, evidence=evidence, finished=self.clock())
+        self._save(status=RolloutStatus.FAILED, evidence=evidence, finished=self.clock())
         self._say(f"restored traffic {traffic or '{}'}" + (f", mirror {mirror}" if mirror else ""))
         raise RolloutFailed(f"rollout of {p.canary} rolled back to {traffic}: {evidence}")
 

@@ -296,7 +296,8 @@ class StateStore:
             for r in rows
         ]
 
-    # rollouts: the progress record of an endpoint's last progressive rollout ---------------------
+    # rollouts: the progress record of an endpoint's last progressive rollout, as plain JSON --------
+    # (gitops.targets.local.rollout_store turns it into a RolloutRecord and back).
     def rollout(self, endpoint: str) -> dict[str, Any] | None:
         with self._tx() as con:
             r = con.execute("SELECT record FROM rollouts WHERE endpoint=?", (endpoint,)).fetchone()
