@@ -15,8 +15,9 @@ EXIT_OK, EXIT_ERROR, EXIT_CHANGES = 0, 1, 2
 
 # Extra keyword arguments for the target factory; tests point the azureml target at a fake ARM.
 TARGET_OPTIONS: dict[str, Any] = {}
-# Extra keyword arguments for the rollout runner (``sleep``, ``clock``); tests inject a clock that
-# moves when the canary has been observed instead of waiting out each step in wall time.
+# Extra keyword arguments for the rollout runner (``sleep``, ``clock``; fields of
+# gitops.sync.SyncOptions); tests inject a clock that moves when the canary has been observed
+# instead of waiting out each step in wall time.
 RUNNER_OPTIONS: dict[str, Any] = {}
 
 
@@ -39,7 +40,7 @@ def _env_dirs(args: argparse.Namespace) -> list[Path]:
     return sorted(
         p
         for p in root.iterdir()
-        if p.is_dir() and (p / "environment.yaml").is_file() or (p / "environment.yml").is_file()
+        if (p.is_dir() and (p / "environment.yaml").is_file()) or (p / "environment.yml").is_file()
     )
 
 
@@ -98,7 +99,8 @@ def register(subparsers: Any) -> None:
     p.add_argument(
         "--skip-analysis",
         action="store_true",
-        help="emergencies only: move traffic to its final split at once, without smoke test, steps or gates (recorded)",
+        help="emergencies only: move traffic to its final split at once, without smoke test, steps or "
+        "gates (recorded)",
     )
     p.set_defaults(func=cmd_apply)
 
@@ -123,7 +125,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
             continue
         n_dep = sum(len(e.deployments) for e in state.endpoints.values())
         ok.append(
-            f"{env_dir.name}: {len(state.endpoints)} endpoint(s), {n_dep} deployment(s), {len(state.monitors)} monitor(s)"
+            f"{env_dir.name}: {len(state.endpoints)} endpoint(s), {n_dep} deployment(s), "
+            f"{len(state.monitors)} monitor(s)"
         )
     if errors:
         raise InputErrors(errors)
@@ -142,10 +145,12 @@ def _prepare(args: argparse.Namespace) -> tuple[Any, Any]:
     return desired, target
 
 
-def _current_plan(args: argparse.Namespace, desired: Any, target: Any) -> tuple[Any, Any]:
-    """Read the target once and plan against git: the one path plan and apply share."""
-    from gitops.apply import sdk_stdout_silenced
+def _current_plan(
+    desired: Any, target: Any, allow_empty: bool = False, retry_rollout: bool = False
+) -> tuple[Any, Any]:
+    """Read the target once and plan against git: the one path plan, apply and status share."""
     from gitops.plan import make_plan
+    from gitops.sync import sdk_stdout_silenced
 
     with sdk_stdout_silenced():
         actual = target.read_state()
@@ -154,246 +159,107 @@ def _current_plan(args: argparse.Namespace, desired: Any, target: Any) -> tuple[
         actual,
         target.kind,
         target.capabilities,
-        allow_empty=args.allow_empty,
-        retry_rollout=args.retry_rollout,
+        allow_empty=allow_empty,
+        retry_rollout=retry_rollout,
     )
     return actual, plan
 
 
 def cmd_plan(args: argparse.Namespace) -> int:
-    from gitops.render import plan_json, render_plan
+    from gitops.views import plan_json, plan_view
 
+    view = plan_view(args.format)
     desired, target = _prepare(args)
-    _, plan = _current_plan(args, desired, target)
+    _, plan = _current_plan(desired, target, args.allow_empty, args.retry_rollout)
     if args.out:
         Path(args.out).write_text(plan_json(plan), encoding="utf-8")
-    sys.stdout.write(render_plan(plan, args.format))
+    sys.stdout.write(view.render(plan))
     if plan.blocked:
         return EXIT_ERROR
     pending = plan.has_changes or bool(plan.diverged)
     return EXIT_CHANGES if args.detailed_exitcode and pending else EXIT_OK
 
 
-def cmd_apply(args: argparse.Namespace) -> int:
-    from rich.console import Console
-
-    from gitops.apply import git_revision
+def _read_saved_plan(path: str | None) -> Any:
     from gitops.plan import Plan
-    from gitops.render import plan_text
 
-    err = Console(stderr=True, highlight=False, soft_wrap=True)
-    saved = None
-    if args.plan_file:
-        try:
-            saved = Plan.from_dict(json.loads(Path(args.plan_file).read_text(encoding="utf-8")))
-        except (OSError, ValueError, KeyError) as exc:
-            raise GitopsError(
-                f"{args.plan_file}: cannot read plan ({exc}); write one with `mlops plan --out`"
-            ) from None
+    if not path:
+        return None
+    try:
+        return Plan.from_dict(json.loads(Path(path).read_text(encoding="utf-8")))
+    except (OSError, ValueError, KeyError) as exc:
+        raise GitopsError(f"{path}: cannot read plan ({exc}); write one with `mlops plan --out`") from None
+
+
+def _check_saved_plan(args: argparse.Namespace, saved: Any, plan: Any) -> None:
+    if saved is not None and saved.fingerprint != plan.fingerprint:
+        raise StalePlanError(
+            f"{args.plan_file} is stale: git or the environment changed since it was made; "
+            "run `mlops plan --out` again"
+        )
+
+
+def _approved(args: argparse.Namespace, saved: Any, view: Any, plan: Any) -> bool:
+    """A saved plan was reviewed when it was made; otherwise someone at a terminal says yes."""
+    if saved is not None or args.auto_approve:
+        return True
+    if not sys.stdin.isatty():
+        raise GitopsError("refusing to apply without confirmation: pass --auto-approve or --plan plan.json")
+    approved: bool = view.confirm(plan)
+    return approved
+
+
+def cmd_apply(args: argparse.Namespace) -> int:
+    from gitops.views import apply_view
+
+    view = apply_view(args.output)
+    saved = _read_saved_plan(args.plan_file)
     desired, target = _prepare(args)
     if saved is not None and saved.env != desired.env:
         raise GitopsError(f"{args.plan_file} is a plan for environment {saved.env!r}, not {desired.env!r}")
     with target.lock(desired.env):
-        actual, plan = _current_plan(args, desired, target)
-        if saved is not None and saved.fingerprint != plan.fingerprint:
-            raise StalePlanError(
-                f"{args.plan_file} is stale: git or the environment changed since it was made; run `mlops plan --out` again"
-            )
+        actual, plan = _current_plan(desired, target, args.allow_empty, args.retry_rollout)
+        _check_saved_plan(args, saved, plan)
         if plan.blocked:
-            sys.stderr.write(plan_text(plan))
+            view.blocked(plan)
             raise GitopsError("plan is blocked (see BLOCKED lines above); nothing was changed")
         if not plan.has_changes:
             if plan.diverged:
-                # A rolled-back rollout: retrying the same revision would fail the same way.
-                if args.output == "json":
-                    print(json.dumps({"env": desired.env, "status": "diverged", "diverged": plan.diverged}))
-                else:
-                    for d in plan.diverged:
-                        err.print(f"DIVERGED: {d}", markup=False)
+                view.diverged(plan)
                 return EXIT_ERROR
-            if args.output == "json":
-                print(json.dumps({"env": desired.env, "status": "in_sync", "results": []}))
-            else:
-                err.print(f"No changes. Environment {desired.env} matches git.")
+            view.in_sync(plan)
             return EXIT_OK
-        if args.output == "text":
-            err.print(plan_text(plan), end="")
-        if saved is None and not args.auto_approve:
-            if not sys.stdin.isatty():
-                raise GitopsError(
-                    "refusing to apply without confirmation: pass --auto-approve or --plan plan.json"
-                )
-            answer = input(f"Apply these {len(plan.actions)} change(s) to {desired.env}? Type 'yes': ")
-            if answer.strip() != "yes":
-                err.print("Cancelled; nothing was changed.")
-                return EXIT_ERROR
-        results = _execute(
-            plan,
-            desired,
-            actual,
-            target,
-            err,
-            git_revision(desired.manifest.root),
-            args.output,
-            args.skip_analysis,
-        )
-    failed = [r for r in results if r.status != "ok"]
-    if args.output == "json":
-        print(
-            json.dumps(
-                {
-                    "env": desired.env,
-                    "status": "failed" if failed else "applied",
-                    "skip_analysis": bool(args.skip_analysis),
-                    "results": [r.to_dict() for r in results],
-                },
-                indent=2,
-            )
-        )
-    else:
-        for r in results:
-            if r.status == "ok":
-                if r.action.kind == "rollout":
-                    err.print(f"[green]ok[/] rollout {r.action.resource} {r.message}", markup=True)
-                continue
-            mark = {"ok": "[green]ok[/]", "failed": "[red]FAILED[/]", "skipped": "[yellow]skipped[/]"}[
-                r.status
-            ]
-            err.print(f"{mark} {r.action.kind} {r.action.resource} {r.message}", markup=True)
-        err.print(f"{len(results) - len(failed)}/{len(results)} action(s) succeeded.")
-    return EXIT_ERROR if failed else EXIT_OK
+        view.proposed(plan)
+        if not _approved(args, saved, view, plan):
+            return EXIT_ERROR
+        results = _execute(plan, desired, actual, target, view, skip_analysis=args.skip_analysis)
+    view.results(plan, results, bool(args.skip_analysis))
+    return EXIT_OK if all(r.ok for r in results) else EXIT_ERROR
 
 
 def _execute(
-    plan: Any,
-    desired: Any,
-    actual: Any,
-    target: Any,
-    err: Any,
-    revision: str,
-    output: str,
-    skip_analysis: bool = False,
+    plan: Any, desired: Any, actual: Any, target: Any, view: Any, *, skip_analysis: bool
 ) -> list[Any]:
-    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+    from gitops.sync import Executor, SyncOptions, git_revision, sdk_stdout_silenced
 
-    from gitops.apply import Executor, sdk_stdout_silenced
-
-    progress = Progress(
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        TextColumn("{task.completed}/{task.total}"),
-        TimeElapsedColumn(),
-        console=err,
-        disable=output == "json" or not err.is_terminal,
+    options = SyncOptions(
+        revision=git_revision(desired.manifest.root),
+        skip_analysis=skip_analysis,
+        log=view.log,
+        **RUNNER_OPTIONS,
     )
-    task = progress.add_task(f"apply {desired.env}", total=len(plan.actions))
-
-    def on_event(kind: str, action: Any, result: Any) -> None:
-        if kind == "start":
-            progress.update(task, description=f"{action.kind} {action.resource}")
-        else:
-            progress.advance(task)
-            if output != "json" and not err.is_terminal:
-                err.print(f"  {result.status:<7} {action.kind} {action.resource}", highlight=False)
-
-    with progress, sdk_stdout_silenced():
-        return Executor(
-            plan,
-            desired,
-            actual,
-            target,
-            revision,
-            on_event,
-            skip_analysis=skip_analysis,
-            log=lambda msg: err.print(msg, markup=False, highlight=False),
-            runner_options=RUNNER_OPTIONS,
-        ).run()
+    with view.progress(plan) as observer, sdk_stdout_silenced():
+        results: list[Any] = Executor(plan, desired, actual, target, options=options, observer=observer).run()
+    return results
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    from gitops.apply import sdk_stdout_silenced
-    from gitops.plan import make_plan
+    from gitops.sync.status import SyncState, environment_status
+    from gitops.views import status_view
 
+    view = status_view(args.output)
     desired, target = _prepare(args)
-    with sdk_stdout_silenced():
-        actual = target.read_state()
-    plan = make_plan(desired, actual, target.kind, target.capabilities)
-    failed = [
-        f"deployment/{d.endpoint_name}/{d.name}"
-        for e in actual.endpoints.values()
-        if e.name in desired.endpoints
-        for d in e.deployments.values()
-        if d.provisioning_state.lower() == "failed"
-    ]
-    state = (
-        "failed" if failed else ("diverged" if plan.diverged else ("drifted" if plan.actions else "in_sync"))
-    )
-    rollouts = {
-        e.name: rollout_status(e.rollout)
-        for e in actual.endpoints.values()
-        if e.name in desired.endpoints and e.rollout
-    }
-    if args.output == "json":
-        print(
-            json.dumps(
-                {
-                    "env": desired.env,
-                    "status": state,
-                    "failed": failed,
-                    "drift": [a.to_dict() for a in plan.actions],
-                    "blocked": plan.blocked,
-                    "diverged": plan.diverged,
-                    "rollouts": rollouts,
-                },
-                indent=2,
-                default=str,
-            )
-        )
-    else:
-        print(f"{desired.env}: {state.replace('_', ' ')} ({target.describe()})")
-        for f in failed:
-            print(f"  failed: {f}")
-        for dv in plan.diverged:
-            print(f"  diverged: {dv}")
-        for name, ro in rollouts.items():
-            print(f"  rollout endpoint/{name}: {ro['summary']}")
-            if ro.get("gates"):
-                print(f"      gates: {ro['gates']}")
-            if ro.get("evidence"):
-                print(f"      evidence: {ro['evidence']}")
-        for a in plan.actions:
-            print(f"  {a.kind} {a.resource}: {a.reason}")
-            for d in a.diff:
-                print(f"      {d.field}: {d.before} -> {d.after}")
-    return EXIT_CHANGES if args.detailed_exitcode and state != "in_sync" else EXIT_OK
-
-
-def rollout_status(record: dict[str, Any], now: float | None = None) -> dict[str, Any]:
-    """A rollout progress record for people: which step, its gate values, how long it has left."""
-    import time
-
-    now = time.time() if now is None else now
-    steps = list(record.get("steps") or [])
-    step = int(record.get("step", 0))
-    status = str(record.get("status", "?"))
-    where = record.get("step_name") or (f"step {step + 1}" if step >= 0 else "smoke test")
-    left = None
-    if status == "running":
-        left = max(0.0, float(record.get("step_started", now)) + float(record.get("step_duration", 0)) - now)
-    summary = (
-        f"{status} {record.get('canary')} (rollout {record.get('id')}, revision {record.get('revision')})"
-    )
-    summary += f", step {step + 1}/{len(steps)} {where}" if step >= 0 else f", {where}"
-    if left is not None:
-        summary += f", {left:.0f}s left in this step"
-    if record.get("skip_analysis"):
-        summary += ", analysis skipped (--skip-analysis)"
-    return {
-        **{
-            k: record.get(k)
-            for k in ("id", "canary", "status", "step", "step_name", "revision", "gates", "evidence")
-        },
-        "steps": steps,
-        "time_left_s": None if left is None else round(left, 1),
-        "summary": summary,
-    }
+    actual, plan = _current_plan(desired, target)
+    status = environment_status(desired, actual, plan, target.describe())
+    sys.stdout.write(view.render(status))
+    return EXIT_CHANGES if args.detailed_exitcode and status.state is not SyncState.IN_SYNC else EXIT_OK
