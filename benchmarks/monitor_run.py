@@ -139,7 +139,7 @@ def main() -> int:
         f"({size / 1e6:.0f} MB of JSON lines) in {gen:.1f} s"
     )
     cmd = [
-        sys.executable, "-m", "gitops.cli", "monitor", "run", "--env", "local",
+        sys.executable, "-m", "mlops.cli", "monitor", "run", "--env", "local",
         "--environments", str(REPO / "environments"),
         "--file", str(args.workdir / "monitor.yml"),
         "--data-dir", str(args.workdir / "data"),

@@ -28,7 +28,7 @@ sys.path.insert(0, str(REPO / "tests" / "gitops"))
 from fake_arm import FakeArm, client_options  # noqa: E402
 
 from gitops import commands  # noqa: E402
-from gitops.cli import main  # noqa: E402
+from mlops.cli import main  # noqa: E402
 
 SUB = "00000000-0000-0000-0000-000000000000"
 

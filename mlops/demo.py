@@ -1,5 +1,8 @@
 """`mlops demo`: the whole journey on this machine, no Azure subscription needed.
 
+It lives in the app, not in gitops, because it drives both halves: the reconciler on the local
+target and the platform program (``mlplatform``), rendered offline.
+
 Train the sample model (two versions), register them in the local model registry, validate,
 plan and apply ``environments/local`` on the local target, send a few hundred scored requests,
 compare the observed split with the declared one, show status, and tell the user how to call
@@ -37,7 +40,6 @@ def _step(title: str) -> None:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from gitops.cli import main as mlops
     from gitops.manifest import load_manifest
     from gitops.targets.local.registry import ModelRegistry
     from gitops.targets.local.target import engine_for, local_paths, repo_root
@@ -45,15 +47,47 @@ def cmd_demo(args: argparse.Namespace) -> int:
     manifest = load_manifest(Path(args.environments) / ENV)
     root = repo_root(manifest)
     _, registry_root = local_paths(manifest)
-    registry = ModelRegistry(registry_root)
+    _train_and_register(root, ModelRegistry(registry_root))
 
+    common = ["--env", ENV, "--environments", args.environments]
+    code = _validate_plan_apply(common)
+    if code:
+        return code
+
+    engine = engine_for(manifest)
+    state = engine.read_state()
+    if not state:
+        raise GitopsError("nothing is running after apply")
+    body = (root / "samples" / MODEL / "sample-request.json").read_bytes()
+    for ep in state:
+        _send_traffic(engine, ep, body, args.requests)
+
+    _step("status")
+    run_mlops(["status", *common])
+
+    code = _monitor_demo(args, root) or _rollout_demo(args, root, registry_root, body)
+    if code:
+        return code
+    _render_platform()
+    _how_to_call(engine, state)
+    return 0
+
+
+def run_mlops(argv: list[str]) -> int:
+    """One `mlops` command, in this process (the demo is a script of them)."""
+    from mlops.cli import main
+
+    return main(argv)
+
+
+def _train_and_register(root: Path, registry: Any) -> None:
     _step("train the sample wine classifier, v1 and v2 (scikit-learn's bundled data, fixed seed)")
     out = root / "build" / "wine-models"
     subprocess.run(
         [sys.executable, str(root / "samples" / MODEL / "train.py"), "--out", str(out)], check=True
     )
 
-    _step(f"register both versions in the local model registry ({registry_root})")
+    _step(f"register both versions in the local model registry ({registry.root})")
     have = registry.versions(MODEL)
     for i, v in enumerate(("v1", "v2"), start=1):
         if str(i) in have:
@@ -61,7 +95,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
         else:
             print(f"registered azureml:{MODEL}:{registry.register(MODEL, out / v / 'model').version}")
 
-    common = ["--env", ENV, "--environments", args.environments]
+
+def _validate_plan_apply(common: list[str]) -> int:
     for title, argv in (
         ("validate", ["validate", *common]),
         ("plan", ["plan", *common]),
@@ -71,59 +106,48 @@ def cmd_demo(args: argparse.Namespace) -> int:
         ),
     ):
         _step(title)
-        code = mlops(argv)
+        code = run_mlops(argv)
         if code not in (0, 2):
             print(
                 f"`mlops {' '.join(argv)}` failed (exit {code}); stop with: mlops down --env {ENV}",
                 file=sys.stderr,
             )
             return code
+    return 0
 
-    engine = engine_for(manifest)
-    state = engine.read_state()
-    if not state:
-        raise GitopsError("nothing is running after apply")
-    body = (root / "samples" / MODEL / "sample-request.json").read_bytes()
-    for ep in state:
-        name = ep["name"]
-        key = engine.keys(name)[0] if ep["auth_mode"] == "key" else engine.token(name)[0]
-        _step(f"send {args.requests} scored requests to {ep['scoring_uri']}")
-        counts: dict[str, int] = {}
-        errors = 0
-        for _ in range(args.requests):
-            req = urllib.request.Request(
-                ep["scoring_uri"],
-                data=body,
-                headers={"Content-Type": "application/json", "Authorization": f"Bearer {key}"},
-            )
-            try:
-                with urllib.request.urlopen(req, timeout=30) as resp:
-                    dep = resp.headers.get("azureml-model-deployment", "?")
-                    counts[dep] = counts.get(dep, 0) + 1
-            except urllib.error.HTTPError:
-                errors += 1
-        total = sum(counts.values()) or 1
-        print(f"{'deployment':<12} {'declared':>9} {'observed':>9} {'requests':>9}")
-        for dep in sorted(set(ep["traffic"]) | set(counts)):
-            print(
-                f"{dep:<12} {ep['traffic'].get(dep, 0):>8}% {100 * counts.get(dep, 0) / total:>8.1f}% {counts.get(dep, 0):>9}"
-            )
-        if errors:
-            print(f"{errors} request(s) failed")
-        last = json.loads(_score(ep["scoring_uri"], key, body))
-        print(f"a sample answer: {json.dumps(last)}")
 
-    _step("status")
-    mlops(["status", *common])
+def _send_traffic(engine: Any, ep: dict[str, Any], body: bytes, requests: int) -> None:
+    """Score ``requests`` times and compare the split the router made with the declared one."""
+    name = ep["name"]
+    key = engine.keys(name)[0] if ep["auth_mode"] == "key" else engine.token(name)[0]
+    _step(f"send {requests} scored requests to {ep['scoring_uri']}")
+    counts: dict[str, int] = {}
+    errors = 0
+    for _ in range(requests):
+        req = urllib.request.Request(
+            ep["scoring_uri"],
+            data=body,
+            headers={"Content-Type": "application/json", "Authorization": f"Bearer {key}"},
+        )
+        try:
+            with urllib.request.urlopen(req, timeout=30) as resp:
+                dep = resp.headers.get("azureml-model-deployment", "?")
+                counts[dep] = counts.get(dep, 0) + 1
+        except urllib.error.HTTPError:
+            errors += 1
+    total = sum(counts.values()) or 1
+    print(f"{'deployment':<12} {'declared':>9} {'observed':>9} {'requests':>9}")
+    for dep in sorted(set(ep["traffic"]) | set(counts)):
+        print(
+            f"{dep:<12} {ep['traffic'].get(dep, 0):>8}% {100 * counts.get(dep, 0) / total:>8.1f}% {counts.get(dep, 0):>9}"
+        )
+    if errors:
+        print(f"{errors} request(s) failed")
+    last = json.loads(_score(ep["scoring_uri"], key, body))
+    print(f"a sample answer: {json.dumps(last)}")
 
-    code = _monitor_demo(args, root)
-    if code:
-        return code
 
-    code = _rollout_demo(args, root, registry_root, body)
-    if code:
-        return code
-
+def _render_platform() -> None:
     _step("the platform each Azure environment runs on: both Pulumi stacks rendered offline")
     from mlplatform import render
 
@@ -132,6 +156,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
         print(render.format_summary(capture).splitlines()[0])
     print("  (mlops render --stack prod --out build/render/prod.json lists every resource and setting)")
 
+
+def _how_to_call(engine: Any, state: list[dict[str, Any]]) -> None:
     _step("call it yourself")
     for ep in state:
         print(f"  mlops get-credentials --env {ENV} --endpoint {ep['name']}")
@@ -142,7 +168,6 @@ def cmd_demo(args: argparse.Namespace) -> int:
         )
         print("  (add -H 'azureml-model-deployment: green' to reach one deployment)")
     print(f"\nstop everything with: mlops down --env {ENV}")
-    return 0
 
 
 def _score(uri: str, key: str, body: bytes) -> bytes:
@@ -190,7 +215,6 @@ def _monitor_demo(args: argparse.Namespace, root: Path) -> int:
 
 def _rollout_demo(args: argparse.Namespace, root: Path, registry_root: Path, body: bytes) -> int:
     """A second, throw-away environment: one canary that passes its gates, one that is rolled back."""
-    from gitops.cli import main as mlops
     from gitops.rollout.loadgen import LoadGenerator
     from gitops.targets.local.engine import LocalEngine
 
@@ -220,7 +244,7 @@ def _rollout_demo(args: argparse.Namespace, root: Path, registry_root: Path, bod
     engine.down()
 
     _step(f"progressive rollouts: {env_dir.relative_to(root)} starts with blue (v1) at 100 %")
-    if mlops(["apply", *common, "--auto-approve"]) != 0:
+    if run_mlops(["apply", *common, "--auto-approve"]) != 0:
         return 1
     url, key = engine.scoring_uri(CANARY_EP), engine.keys(CANARY_EP)[0]
 
@@ -229,9 +253,9 @@ def _rollout_demo(args: argparse.Namespace, root: Path, registry_root: Path, bod
     )
     (ep_dir / "deployments" / "green.yml").write_text(_deployment_yaml("green", 2, code))
     (ep_dir / "endpoint.yml").write_text(f"name: {CANARY_EP}\nauth_mode: key\ntraffic:\n  green: 100\n")
-    mlops(["plan", *common])
+    run_mlops(["plan", *common])
     with LoadGenerator(url, key, body, max_requests=8000) as load:
-        first = mlops(["apply", *common, "--auto-approve"])
+        first = run_mlops(["apply", *common, "--auto-approve"])
     print(f"background load: {load.sent} requests, answers {load.statuses}; apply exit code {first}")
 
     _step("canary 2: faulty-v3 (score_v3_faulty.py fails 30 % of requests) must be rolled back by itself")
@@ -246,7 +270,7 @@ def _rollout_demo(args: argparse.Namespace, root: Path, registry_root: Path, bod
     )
     (ep_dir / "endpoint.yml").write_text(f"name: {CANARY_EP}\nauth_mode: key\ntraffic:\n  faulty-v3: 100\n")
     with LoadGenerator(url, key, body, max_requests=8000) as load:
-        second = mlops(["apply", *common, "--auto-approve"])
+        second = run_mlops(["apply", *common, "--auto-approve"])
     print(
         f"background load: {load.sent} requests, answers {load.statuses}; apply exit code {second} (1 = rolled back)"
     )
@@ -254,9 +278,9 @@ def _rollout_demo(args: argparse.Namespace, root: Path, registry_root: Path, bod
     print(f"live traffic now: {row.traffic if row else '?'}")
 
     _step("the next plan reports the divergence instead of retrying the same bad revision")
-    mlops(["plan", *common])
+    run_mlops(["plan", *common])
     _step("status")
-    mlops(["status", *common])
+    run_mlops(["status", *common])
     stopped = engine.down()
     print(f"stopped the rollout demo environment ({len(stopped)} process(es))")
     return 0 if first == 0 and second == 1 else 1

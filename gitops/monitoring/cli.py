@@ -47,9 +47,9 @@ def register(subparsers: Any) -> None:
         "--data-dir",
         type=Path,
         help="collected data root holding <endpoint>/<deployment>/<collection>/ "
-        "(default: where the local target's routers write it for this environment)",
+        "(default: where the environment's target says its data collector writes)",
     )
-    r.add_argument("--state-dir", help="override local.state_dir from environment.yaml")
+    r.add_argument("--state-dir", help="local target: override local.state_dir from environment.yaml")
     r.add_argument("--since", help="window start: ISO time/date or relative (30m, 24h, 7d)")
     r.add_argument("--until", help="window end: ISO time/date or relative")
     r.add_argument("--out", type=Path, default=Path(DEFAULT_OUT), help="report root (default: %(default)s)")
@@ -92,16 +92,12 @@ def _data_root(args: argparse.Namespace, env_dir: Path) -> Path:
     if args.data_dir is not None:
         return Path(args.data_dir)
     from gitops.manifest import load_manifest
+    from gitops.targets import create_target
 
-    manifest = load_manifest(env_dir)
-    if manifest.target != "local":
-        raise GitopsError(
-            f"environment {args.env} targets {manifest.target}: its collected data is in the workspace's blob "
-            "store; download the data collector folder and pass --data-dir"
-        )
-    from gitops.targets.local.target import collected_data_dir
-
-    return collected_data_dir(manifest, args.state_dir)
+    # The target knows where its data collector writes (a local folder, or a blob store it names).
+    options = {"state_dir": args.state_dir} if args.state_dir else {}
+    target = create_target(load_manifest(env_dir), **options)
+    return target.require_data().collected_data_dir()
 
 
 def cmd_run(args: argparse.Namespace) -> int:

@@ -7,6 +7,10 @@ decides *what* to change: planning, ordering, ownership and safety rules live in
 Entities are azure-ai-ml's own (``OnlineEndpoint``, ``OnlineDeployment``, ``MonitorSchedule``),
 as loaded from the environment's YAML. Methods block until the change is done (or failed) and
 raise on failure; they must be safe to call again after an interruption (create-or-update).
+
+Beyond :class:`Target`, a target may implement small optional protocols (rollouts, metrics,
+collected data). :class:`TargetHandle` finds out which, once, when the target is created, so the
+rest of the code asks the handle instead of probing the target.
 """
 
 from __future__ import annotations
@@ -14,10 +18,15 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from typing import Any, Protocol, runtime_checkable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
+from gitops.errors import GitopsError
 from gitops.model.vocab import Health
 from gitops.rollout.record import RolloutRecord
+
+if TYPE_CHECKING:
+    from gitops.rollout.providers import MetricsProvider
 
 # Capability names a target may declare; the planner refuses desired state that needs a missing one.
 CAP_MIRROR_TRAFFIC = "mirror_traffic"
@@ -82,8 +91,14 @@ class OperationTimeout(Exception):
 class Target(Protocol):
     """One environment's backend. Constructed by :func:`gitops.targets.create_target`."""
 
-    kind: str
-    capabilities: frozenset[str]
+    # Read-only: a TargetHandle forwards them from the target it wraps.
+    @property
+    def kind(self) -> str: ...
+
+    @property
+    def capabilities(self) -> frozenset[str]:
+        """CAP_* names; the planner refuses desired state that needs a missing one."""
+        ...
 
     def describe(self) -> str:
         """Human-readable location, e.g. ``azureml workspace ws1 (rg1)``."""
@@ -127,20 +142,138 @@ class Target(Protocol):
 
 
 @runtime_checkable
-class RolloutHost(Protocol):
+class RolloutCapable(Protocol):
     """What a target adds so that gitops.rollout can run canaries on it."""
 
-    def write_rollout(self, endpoint_name: str, record: dict[str, Any] | None) -> None:
-        """Store the rollout progress record on the endpoint (read back as ActualEndpoint.rollout)."""
+    def write_rollout(self, endpoint_name: str, record: RolloutRecord | None) -> None:
+        """Store the rollout progress record on the endpoint (read back as ActualEndpoint.rollout);
+        ``None`` removes it."""
         ...
 
     def smoke_request(self, endpoint_name: str, deployment: str, body: bytes) -> tuple[int, bytes]:
         """POST the body to the endpoint, routed to ``deployment`` by the azureml-model-deployment header."""
         ...
 
-    def metrics_provider(self, provider: str | None) -> Any:
-        """A gitops.rollout.providers.MetricsProvider for this target (``provider`` from the strategy)."""
+
+class RolloutTarget(Target, RolloutCapable, Protocol):
+    """A target the rollout runner can drive: it moves traffic (Target) and records progress."""
+
+
+@runtime_checkable
+class MetricsSource(Protocol):
+    """A target that can measure its deployments, for the gates of a rollout step."""
+
+    def metrics_provider(self, provider: str | None) -> MetricsProvider:
+        """The provider for this target; ``provider`` is the strategy's ``analysis.provider``
+        (``None``: the target's own). Raise GitopsError for a provider the target cannot serve."""
         ...
+
+
+@runtime_checkable
+class DataCollectionSource(Protocol):
+    """A target that knows where its deployments' collected inputs/outputs are, for monitors."""
+
+    def collected_data_dir(self) -> Path:
+        """A folder on this machine holding ``<endpoint>/<deployment>/<collection>/`` as the data
+        collector writes it. Raise GitopsError saying how to get the data when it is elsewhere."""
+        ...
+
+
+@dataclass(frozen=True)
+class TargetHandle:
+    """A target and the optional capabilities it was found to have, inspected once at creation.
+
+    It is itself a :class:`Target` (every call goes to the wrapped target), so commands and the
+    executor use it as one; code that needs a capability asks for it with ``require_*`` and gets a
+    typed object or a GitopsError that says what the target cannot do.
+    """
+
+    target: Target
+    rollouts: RolloutTarget | None = None
+    metrics: MetricsSource | None = None
+    data: DataCollectionSource | None = None
+
+    @classmethod
+    def of(cls, target: Target | TargetHandle) -> TargetHandle:
+        """Inspect ``target`` (a handle is returned as it is)."""
+        if isinstance(target, TargetHandle):
+            return target
+        if not isinstance(target, Target):
+            raise TypeError(f"{type(target).__name__} does not implement gitops.targets.base.Target")
+        return cls(
+            target=target,
+            rollouts=target if isinstance(target, RolloutCapable) else None,
+            metrics=target if isinstance(target, MetricsSource) else None,
+            data=target if isinstance(target, DataCollectionSource) else None,
+        )
+
+    @property
+    def features(self) -> tuple[str, ...]:
+        """Names of the optional protocols the target implements, for messages and tests."""
+        have = (("rollouts", self.rollouts), ("metrics", self.metrics), ("collected data", self.data))
+        return tuple(name for name, impl in have if impl is not None)
+
+    def require_rollouts(self) -> RolloutTarget:
+        if self.rollouts is None:
+            raise GitopsError(
+                f"target {self.kind} cannot run progressive rollouts (no write_rollout/smoke_request); "
+                "remove rollout.yml or use a target that can"
+            )
+        return self.rollouts
+
+    def require_metrics(self) -> MetricsSource:
+        if self.metrics is None:
+            raise GitopsError(
+                f"target {self.kind} cannot read rollout metrics; use a target that can, or --skip-analysis"
+            )
+        return self.metrics
+
+    def require_data(self) -> DataCollectionSource:
+        if self.data is None:
+            raise GitopsError(f"target {self.kind} does not say where its collected data is; pass --data-dir")
+        return self.data
+
+    # -- Target, by delegation ---------------------------------------------------------------
+
+    @property
+    def kind(self) -> str:
+        return self.target.kind
+
+    @property
+    def capabilities(self) -> frozenset[str]:
+        return self.target.capabilities
+
+    def describe(self) -> str:
+        return self.target.describe()
+
+    def read_state(self) -> ActualState:
+        return self.target.read_state()
+
+    def create_or_update_endpoint(self, endpoint: Any) -> None:
+        self.target.create_or_update_endpoint(endpoint)
+
+    def create_or_update_deployment(self, deployment: Any, timeout_s: float) -> None:
+        self.target.create_or_update_deployment(deployment, timeout_s)
+
+    def set_traffic(
+        self, endpoint_name: str, traffic: dict[str, int], mirror_traffic: dict[str, int]
+    ) -> None:
+        self.target.set_traffic(endpoint_name, traffic, mirror_traffic)
+
+    def delete_deployment(self, endpoint_name: str, name: str) -> None:
+        self.target.delete_deployment(endpoint_name, name)
+
+    def delete_endpoint(self, name: str) -> None:
+        self.target.delete_endpoint(name)
+
+    def create_or_update_monitor(self, monitor: Any) -> None:
+        self.target.create_or_update_monitor(monitor)
+
+    def delete_monitor(self, name: str) -> None:
+        self.target.delete_monitor(name)
+
+    def lock(self, env: str) -> AbstractContextManager[None]:
+        return self.target.lock(env)
 
 
 def iter_deployments(state: ActualState) -> Iterator[ActualDeployment]:

@@ -25,10 +25,6 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     parser.set_defaults(func=run)
 
-    from . import scan
-
-    scan.register(subparsers)
-
 
 def run(args: argparse.Namespace) -> int:
     from . import render

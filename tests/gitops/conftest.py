@@ -15,7 +15,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from fake_arm import FakeArm, client_options  # noqa: E402
 
 from gitops import commands  # noqa: E402
-from gitops.cli import main  # noqa: E402
+from mlops.cli import main  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -9,8 +9,8 @@ from pathlib import Path
 import yaml
 from fake_arm import FakeArm
 
-from gitops.cli import main
 from gitops.desired import MANAGED_BY_VALUE
+from mlops.cli import main
 
 
 def edit(path: Path, **changes: object) -> None:

@@ -3,6 +3,7 @@ Azure Monitor metrics batch API through the real azure-monitor-querymetrics Metr
 
 from __future__ import annotations
 
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -14,8 +15,11 @@ from fake_metrics import FakeMetrics, Series
 
 from gitops import commands
 from gitops.rollout.gates import FAIL, PASS, evaluate
-from gitops.rollout.providers import AzureMonitorProvider, MetricsUnavailable
+from gitops.rollout.providers import MetricsUnavailable
+from gitops.rollout.record import RolloutRecord, RolloutStatus
 from gitops.rollout.spec import Analysis, Gate
+from gitops.targets.azureml import rollout_store
+from gitops.targets.azureml.metrics import AzureMonitorProvider
 
 EP = "credit-default"
 SUB = "00000000-0000-0000-0000-000000000000"
@@ -75,7 +79,7 @@ def test_canary_passes_then_bad_canary_rolls_back_from_tags(
     assert "gates [pass] canary 250 req, baseline 250 req" in r.err, r.err
     assert fake.traffic(EP) == {"green": 100}
     tags = fake.endpoints[EP]["tags"]
-    assert '"status":"succeeded"' in tags["mlops-rollout"] and tags["managed-by"] == "mlops-gitops"
+    assert _recorded(fake, EP).status == "succeeded" and tags["managed-by"] == "mlops-gitops"
     sent = [x for x in metrics.log if x["query"].get("metricnames") == "RequestsPerMinute"]
     assert sent and all(x["path"] == f"/{LOCATION}/subscriptions/{SUB}/metrics:getBatch" for x in sent)
     assert sent[0]["body"] == {
@@ -106,7 +110,7 @@ def test_canary_passes_then_bad_canary_rolls_back_from_tags(
     assert "ROLLING BACK" in r.err and "error_ratio 0.087 > 0.02" in r.err, r.err
     assert fake.traffic(EP) == {"green": 100}
     tags = fake.endpoints[EP]["tags"]
-    assert '"status":"failed"' in tags["mlops-rollout"] and "error_ratio" in tags["mlops-rollout-evidence"]
+    assert _recorded(fake, EP).status == "failed" and "error_ratio" in tags["mlops-rollout-evidence"]
     r = mlops("plan", "--env", "dev", "--detailed-exitcode")
     assert r.code == 2 and "DIVERGED: endpoint/credit-default: rollout" in r.out, r.out
     r = mlops("status", "--env", "dev")
@@ -239,3 +243,101 @@ def test_service_errors_become_metrics_unavailable(metrics: FakeMetrics) -> None
     )
     with pytest.raises(MetricsUnavailable, match="resources of eastus asked at westeurope"):
         provider.windows("ep", ["blue"], 1_799_999_940.0)
+
+
+# --------------------------------------------------------------- long names and a -dirty revision
+EP32 = "credit-default-scoring-prod-euw1"  # Azure's maximum endpoint name length
+BASE32 = "credit-default-blue-2025-05-v011"
+CANARY32 = "credit-default-green-2025-06-v12"
+BAD = Series(requests={("200", "200"): [100, 100], ("503", ""): [9, 9]}, p95_ms=[50], p99_ms=[80])
+
+
+def _recorded(fake: FakeArm, endpoint: str) -> RolloutRecord:
+    record = rollout_store.decode(endpoint, fake.endpoints[endpoint]["tags"])
+    assert record is not None
+    return record
+
+
+def _long_named_endpoint(envs: Path) -> Path:
+    """A copy of credit-default with names at Azure's limits, serving from BASE32 only."""
+    src = envs / "dev" / "endpoints" / EP
+    dst = envs / "dev" / "endpoints" / EP32
+    (dst / "deployments").mkdir(parents=True)
+    endpoint = yaml.safe_load((src / "endpoint.yml").read_text())
+    endpoint.update(name=EP32, traffic={BASE32: 100})
+    (dst / "endpoint.yml").write_text(yaml.safe_dump(endpoint, sort_keys=False))
+    for old, new in (("blue", BASE32), ("green", CANARY32)):
+        dep = yaml.safe_load((src / "deployments" / f"{old}.yml").read_text())
+        dep.update(name=new, endpoint_name=EP32)
+        (dst / "deployments" / f"{new}.yml").write_text(yaml.safe_dump(dep, sort_keys=False))
+    (dst / "rollout.yml").write_text((src / "rollout.yml").read_text())
+    return dst
+
+
+def _git(cwd: Path, *args: str) -> None:
+    ident = ["-c", "user.name=t", "-c", "user.email=t@example.invalid", "-c", "commit.gpgsign=false"]
+    subprocess.run(["git", *ident, *args], cwd=cwd, check=True, capture_output=True)
+
+
+def test_long_names_rolled_back_stay_diverged_and_are_not_retried(
+    wired, fake: FakeArm, metrics: FakeMetrics, envs: Path
+):  # type: ignore[no-untyped-def]
+    mlops = wired
+    ep_dir = _long_named_endpoint(envs)
+    _git(envs, "init", "-q")
+    _git(envs, "add", ".")
+    _git(envs, "commit", "-q", "-m", "environments")
+    r = mlops("apply", "--env", "dev", "--auto-approve")
+    assert r.code == 0, r.out + r.err
+    assert fake.traffic(EP32) == {BASE32: 100}
+
+    # An uncommitted change makes the revision "<12 hex>-dirty": the longest the record carries.
+    metrics.set(EP32, BASE32, GOOD)
+    metrics.set(EP32, CANARY32, BAD)
+    data = yaml.safe_load((ep_dir / "endpoint.yml").read_text())
+    data["traffic"] = {CANARY32: 100}
+    (ep_dir / "endpoint.yml").write_text(yaml.safe_dump(data, sort_keys=False))
+    r = mlops("apply", "--env", "dev", "--auto-approve")
+    assert r.code == 1, r.out + r.err
+    assert "ROLLING BACK" in r.err, r.err
+    assert fake.traffic(EP32) == {BASE32: 100}
+
+    tags = fake.endpoints[EP32]["tags"]
+    assert len(tags) <= 50
+    assert all(len(v) <= 256 for v in tags.values()), tags
+    assert int(tags["mlops-rollout"].split()[1].removeprefix("n=")) >= 2  # one value could not hold it
+    record = _recorded(fake, EP32)
+    assert (record.status, record.canary, record.baseline) == ("failed", CANARY32, (BASE32,))
+    assert record.revision.endswith("-dirty"), record.revision
+    assert len(record.revision) == len("0123456789ab-dirty"), record.revision
+    assert record.previous_traffic == {BASE32: 100}
+    assert "error_ratio" in record.evidence
+
+    r = mlops("plan", "--env", "dev", "--detailed-exitcode")
+    assert r.code == 2, r.out + r.err
+    assert f"DIVERGED: endpoint/{EP32}: rollout {record.id} of {CANARY32} was rolled back" in r.out, r.out
+
+    mark = len(fake.log)
+    r = mlops("apply", "--env", "dev", "--auto-approve")
+    assert r.code == 1, r.out + r.err
+    assert "DIVERGED" in r.out + r.err
+    assert "ROLLING BACK" not in r.err
+    assert [w.path for w in fake.writes(mark) if EP32 in w.path] == []  # not retried, not touched
+    assert fake.traffic(EP32) == {BASE32: 100}
+    assert _recorded(fake, EP32) == record
+
+
+def test_a_damaged_record_stops_plan_with_what_to_do(wired, fake: FakeArm, envs: Path):  # type: ignore[no-untyped-def]
+    mlops = wired
+    assert mlops("apply", "--env", "dev", "--auto-approve").code == 0
+    tags = fake.endpoints[EP]["tags"]
+    tags.update(
+        rollout_store.encode(
+            RolloutRecord(id="x", canary=CANARY32, status=RolloutStatus.FAILED, steps=("final",))
+        )
+    )
+    tags[rollout_store.chunk_tag(0)] = tags[rollout_store.chunk_tag(0)][:-1]
+    r = mlops("plan", "--env", "dev")
+    assert r.code == 1, r.out + r.err
+    assert f"endpoint {EP}: tag mlops-rollout: the rollout progress record cannot be read" in r.out + r.err
+    assert "Traceback" not in r.err

@@ -181,7 +181,7 @@ def test_cli_help_does_not_import_azure_ai_ml():
 
     code = (
         "import sys\n"
-        "from gitops.cli import build_parser\n"
+        "from mlops.cli import build_parser\n"
         "try:\n    build_parser().parse_args(['validate', '--help'])\n"
         "except SystemExit:\n    pass\n"
         "print('azure.ai.ml' in sys.modules)\n"

@@ -107,7 +107,7 @@ def test_cli_gives_one_clear_error_and_exit_1(tmp_path: Path) -> None:
         [
             sys.executable,
             "-m",
-            "gitops.cli",
+            "mlops.cli",
             "render",
             "--stack",
             "prod",

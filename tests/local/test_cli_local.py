@@ -26,7 +26,7 @@ from gitops.targets.local import process as proc
 def mlops(tmp: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = dict(os.environ, MLOPS_LOCK_DIR=str(tmp / "locks"))
     return subprocess.run(
-        [sys.executable, "-m", "gitops.cli", *args, "--environments", str(tmp / "environments")],
+        [sys.executable, "-m", "mlops.cli", *args, "--environments", str(tmp / "environments")],
         capture_output=True,
         text=True,
         env=env,

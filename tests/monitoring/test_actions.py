@@ -11,12 +11,12 @@ from typing import Any
 
 import pytest
 
-from gitops.cli import main
 from gitops.errors import InputErrors
 from gitops.monitoring.actions import ActionsConfig, load_actions, run_actions
 from gitops.monitoring.results import MonitorResult
 from gitops.monitoring.run import run_monitor
 from gitops.monitoring.spec import load_monitor
+from mlops.cli import main
 
 from .conftest import MONITOR_YAML, Collect
 

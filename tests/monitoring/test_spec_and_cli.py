@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from gitops.cli import main
 from gitops.errors import InputErrors
 from gitops.monitoring.spec import load_monitor
+from mlops.cli import main
 
 from .conftest import MONITOR_YAML, SAMPLE, Collect, monitor_text
 

@@ -54,7 +54,7 @@ def test_scan_fails_exactly_on_planted_findings(tmp_path: Path) -> None:
         [
             sys.executable,
             "-m",
-            "gitops.cli",
+            "mlops.cli",
             "scan",
             "--root",
             str(repo),

@@ -53,7 +53,7 @@ def test_azure_login_is_oidc(path: Path) -> None:
 
 
 def test_commands_exist() -> None:
-    from gitops.cli import build_parser
+    from mlops.cli import build_parser
 
     parser = build_parser()
     sub = next(a for a in parser._actions if a.dest == "command")

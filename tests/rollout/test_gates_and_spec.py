@@ -17,9 +17,9 @@ from gitops.rollout.gates import (
     percentile_from_buckets,
     step_outcome,
 )
-from gitops.rollout.providers import window_from_stats
 from gitops.rollout.runner import rollback_maps, smoke_check
 from gitops.rollout.spec import Analysis, Gate, build_spec, expand_steps, format_duration, parse_duration
+from gitops.targets.local.metrics import window_from_stats
 
 A = Analysis(
     min_requests=10,

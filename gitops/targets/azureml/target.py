@@ -12,7 +12,8 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager
-from typing import Any, TypeVar
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from gitops.errors import GitopsError
 from gitops.lock import file_lock
@@ -29,6 +30,9 @@ from gitops.targets.base import (
     DeploymentFailed,
     OperationTimeout,
 )
+
+if TYPE_CHECKING:
+    from gitops.rollout.providers import MetricsProvider
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -317,8 +321,8 @@ class AzureMLTarget:
                 return int(exc.status_code or 0), text.encode()
         return 200, str(answer).encode()
 
-    def metrics_provider(self, provider: str | None) -> Any:
-        from gitops.rollout.providers import AzureMonitorProvider
+    def metrics_provider(self, provider: str | None) -> MetricsProvider:
+        from gitops.targets.azureml.metrics import AzureMonitorProvider
 
         if provider not in (None, "azureml"):
             raise GitopsError(f"analysis.provider {provider!r} cannot read metrics of an Azure ML workspace")
@@ -338,6 +342,17 @@ class AzureMLTarget:
             credential=self.credential,
             locate=locate,
             **self.metrics_options,
+        )
+
+    # -- collected data ------------------------------------------------------------------------
+
+    def collected_data_dir(self) -> Path:
+        """Azure's data collector writes to the workspace's blob store, not to this machine."""
+        raise GitopsError(
+            f"environment {self.manifest.env} targets azureml: its collected data is in the workspace's "
+            f"blob store (azureml://subscriptions/{self.manifest.subscription_id}/resourcegroups/"
+            f"{self.manifest.resource_group}/workspaces/{self.manifest.workspace}/datastores/workspaceblobstore"
+            "/paths/modelDataCollector/); download that folder and pass --data-dir"
         )
 
     def create_or_update_monitor(self, monitor: Any) -> None:

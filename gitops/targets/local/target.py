@@ -16,7 +16,7 @@ import sys
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from gitops.errors import NotImplementedTargetError
 from gitops.lock import file_lock
@@ -35,6 +35,9 @@ from gitops.targets.local import rollout_store
 from gitops.targets.local.engine import LocalEngine
 from gitops.targets.local.errors import DeploymentFailedError, LocalTargetError
 from gitops.targets.local.state import SUCCEEDED
+
+if TYPE_CHECKING:
+    from gitops.rollout.providers import MetricsProvider
 
 DEFAULT_STATE_DIR = ".state"
 
@@ -209,14 +212,19 @@ class LocalTarget:
         except urllib.error.HTTPError as err:
             return int(err.code), bytes(err.read())
 
-    def metrics_provider(self, provider: str | None) -> Any:
-        from gitops.rollout.providers import LocalProvider
+    def metrics_provider(self, provider: str | None) -> MetricsProvider:
+        from gitops.targets.local.metrics import LocalProvider
 
         if provider not in (None, "local"):
             raise NotImplementedTargetError(
                 f"the local target reads its own router's metrics; analysis.provider {provider!r} is for Azure"
             )
         return LocalProvider(self.engine)
+
+    # ------------------------------------------------------------------------ collected data
+    def collected_data_dir(self) -> Path:
+        """Where this environment's routers write collected inputs/outputs."""
+        return self.engine.data_dir
 
     def create_or_update_monitor(self, monitor: Any) -> None:
         import json
@@ -241,9 +249,13 @@ def _monitor_from_record(name: str, record: dict[str, Any]) -> ActualMonitor:
     import re
 
     import yaml
+    from azure.ai.ml.entities import MonitorSchedule
     from azure.ai.ml.entities._load_functions import load_schedule
 
     entity = load_schedule(io.StringIO(yaml.safe_dump(record["schedule"])), relative_origin=record["origin"])
+    if not isinstance(entity, MonitorSchedule):
+        # Only create_or_update_monitor writes these records, and it is given monitor schedules.
+        raise LocalTargetError(f"local state: monitor {name} is recorded as a {type(entity).__name__}")
     entity.tags = dict(record.get("tags") or {})
     target = getattr(entity.create_monitor, "monitoring_target", None)
     ref = str(getattr(target, "endpoint_deployment_id", "") or "")
@@ -262,3 +274,10 @@ def _monitor_from_record(name: str, record: dict[str, Any]) -> ActualMonitor:
 
 def create(manifest: Manifest, **options: Any) -> LocalTarget:
     return LocalTarget(manifest, **options)
+
+
+def register_commands(subparsers: Any) -> None:
+    """``mlops down | get-credentials | models`` (gitops.targets.PLUGINS lists them)."""
+    from gitops.targets.local.commands import register
+
+    register(subparsers)

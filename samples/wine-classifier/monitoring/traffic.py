@@ -86,7 +86,7 @@ def credentials(env: str, endpoint: str, environments: str = "environments") -> 
         "json",
     ]
     out = subprocess.run(
-        [sys.executable, "-m", "gitops.cli", *cmd], check=True, capture_output=True, text=True
+        [sys.executable, "-m", "mlops.cli", *cmd], check=True, capture_output=True, text=True
     )
     data = json.loads(out.stdout)
     return data["scoringUri"], data.get("primaryKey") or data["accessToken"]
