@@ -108,8 +108,8 @@ def test_parse_upstream_responses() -> None:
 
 def test_collector_writes_one_file_per_day(tmp_path: Path) -> None:
     w = CollectorWriter(tmp_path)
-    w.collect("ep", "blue", "model_inputs", "cid-1", {"data": [[1]]}, "application/json")
-    w.collect("ep", "blue", "model_outputs", "cid-1", {"p": [0]}, "application/json")
+    w.collect("ep", "blue", "model_inputs", "cid-1", data={"data": [[1]]}, content_type="application/json")
+    w.collect("ep", "blue", "model_outputs", "cid-1", data={"p": [0]}, content_type="application/json")
     w.close()
     ins = read_collected(tmp_path, "ep", "blue", "model_inputs")
     outs = read_collected(tmp_path, "ep", "blue", "model_outputs")

@@ -65,10 +65,17 @@ def collect(tmp_path: Path, traffic: ModuleType, wine_model: Any) -> Collect:
             batch = data[i : i + 20]
             cid = f"req-{i}"
             writer.collect(
-                "wine-classifier", "blue", "model_inputs", cid, {"data": batch}, "application/json"
+                "wine-classifier",
+                "blue",
+                "model_inputs",
+                cid,
+                data={"data": batch},
+                content_type="application/json",
             )
             out = {"predictions": wine_model.predict(batch).tolist()}
-            writer.collect("wine-classifier", "blue", "model_outputs", cid, out, "application/json")
+            writer.collect(
+                "wine-classifier", "blue", "model_outputs", cid, data=out, content_type="application/json"
+            )
         writer.close()
         return root
 

@@ -64,11 +64,25 @@ def _setup(tmp_path: Path, production_uses: int, thresholds: str = THRESHOLD) ->
         rows = prod[i : i + 20]
         preds = (rows[:, production_uses] > 0).astype(int).tolist()
         writer.collect(
-            "ep", "d", "model_inputs", f"r{i}", {"data": rows.round(4).tolist()}, "application/json"
+            "ep",
+            "d",
+            "model_inputs",
+            f"r{i}",
+            data={"data": rows.round(4).tolist()},
+            content_type="application/json",
         )
-        writer.collect("ep", "d", "model_outputs", f"r{i}", {"predictions": preds}, "application/json")
+        writer.collect(
+            "ep", "d", "model_outputs", f"r{i}", data={"predictions": preds}, content_type="application/json"
+        )
     # A request that failed has inputs and no outputs; the join must drop it.
-    writer.collect("ep", "d", "model_inputs", "failed", {"data": [[0.0, 0.0, 0.0, 0.0]]}, "application/json")
+    writer.collect(
+        "ep",
+        "d",
+        "model_inputs",
+        "failed",
+        data={"data": [[0.0, 0.0, 0.0, 0.0]]},
+        content_type="application/json",
+    )
     writer.close()
     return monitor, root
 

@@ -53,6 +53,7 @@ class CollectorWriter:
         deployment: str,
         collection: str,
         correlation_id: str,
+        *,
         data: Any,
         content_type: str,
     ) -> None:
@@ -77,7 +78,7 @@ class CollectorWriter:
             for rec in batch:
                 if rec is None:
                     continue
-                touched.add(self._write(*rec))
+                touched.add(self._write(rec))
             for fh in touched:
                 fh.flush()
             if None in batch:
@@ -86,9 +87,8 @@ class CollectorWriter:
                 self._files.clear()
                 return
 
-    def _write(
-        self, endpoint: str, deployment: str, collection: str, cid: str, data: Any, ctype: str
-    ) -> TextIO:
+    def _write(self, rec: tuple[str, str, str, str, Any, str]) -> TextIO:
+        endpoint, deployment, collection, cid, data, ctype = rec
         now = datetime.now(UTC)
         path = collection_file(self.root, endpoint, deployment, collection, now)
         key = (endpoint, deployment, collection)
@@ -99,7 +99,9 @@ class CollectorWriter:
             if current is not None:
                 current[1].close()
             path.parent.mkdir(parents=True, exist_ok=True)
-            fh = open(path, "a", encoding="utf-8")  # kept open across requests
+            # Kept open across requests (closed when the day's file changes and in close()), so a
+            # context manager cannot scope it.
+            fh = open(path, "a", encoding="utf-8")  # noqa: SIM115 - lifetime spans many requests
             self._files[key] = (path, fh)
         record = {
             "id": str(uuid.uuid4()),

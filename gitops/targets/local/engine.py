@@ -75,6 +75,15 @@ class _Pending:
     outcome: tuple[bool, str] = (False, "not waited")
 
 
+def _start_action(spec: DeploymentSpec, prev: DeploymentRow | None) -> str:
+    """Why a deployment's server is (re)started: new, changed spec, or same spec but not serving."""
+    if prev is None:
+        return "created"
+    if prev.spec_hash != spec.spec_hash():
+        return "updated"
+    return "restarted"
+
+
 class LocalEngine:
     """Applies azure-ai-ml online endpoint/deployment entities to this machine."""
 
@@ -230,43 +239,12 @@ class LocalEngine:
                 self._endpoint_row(spec.endpoint)
                 prev = self.store.deployment(spec.endpoint, spec.name)
                 alive = prev is not None and process.is_alive(prev.pid, prev.pid_start)
-                if (
-                    prev is not None
-                    and prev.status == SUCCEEDED
-                    and alive
-                    and prev.spec_hash == spec.spec_hash()
-                ):
-                    if prev.spec != spec.to_json():
-                        # Only metadata (tags, description) changed: record it, keep the process.
-                        prev.spec = spec.to_json()
-                        self.store.upsert_deployment(prev)
-                    results[(spec.endpoint, spec.name)] = DeploymentResult(
-                        spec.endpoint,
-                        spec.name,
-                        "unchanged",
-                        SUCCEEDED,
-                        prev.port,
-                        prev.ready_seconds,
-                        "",
-                        spec.not_applicable,
-                    )
-                    continue
-                if prev is None:
-                    action = "created"
-                elif prev.spec_hash != spec.spec_hash():
-                    action = "updated"
+                unchanged = self._keep_running(spec, prev) if alive else None
+                if unchanged is not None:
+                    results[(spec.endpoint, spec.name)] = unchanged
                 else:
-                    action = "restarted"
-                pending.append(
-                    self._start_deployment(
-                        spec, prev if alive and prev and prev.status == SUCCEEDED else prev, action
-                    )
-                )
-            threads = [threading.Thread(target=self._wait, args=(p, timeout_s), daemon=True) for p in pending]
-            for t in threads:
-                t.start()
-            for t in threads:
-                t.join()
+                    pending.append(self._start_deployment(spec, prev, _start_action(spec, prev)))
+            self._wait_all(pending, timeout_s)
         except BaseException:
             # Never leave a half-started server behind.
             for p in pending:
@@ -281,6 +259,33 @@ class LocalEngine:
         if failures and raise_on_failure:
             raise failures[0]
         return [results[(s.endpoint, s.name)] for s in specs]
+
+    def _keep_running(self, spec: DeploymentSpec, prev: DeploymentRow | None) -> DeploymentResult | None:
+        """The result for a live, succeeded deployment whose served spec is unchanged, else None
+        (it must be started). Only metadata (tags, description) may differ: it is recorded."""
+        if prev is None or prev.status != SUCCEEDED or prev.spec_hash != spec.spec_hash():
+            return None
+        if prev.spec != spec.to_json():
+            prev.spec = spec.to_json()
+            self.store.upsert_deployment(prev)
+        return DeploymentResult(
+            spec.endpoint,
+            spec.name,
+            "unchanged",
+            SUCCEEDED,
+            prev.port,
+            prev.ready_seconds,
+            "",
+            spec.not_applicable,
+        )
+
+    def _wait_all(self, pending: list[_Pending], timeout_s: float | None) -> None:
+        """Wait for every started server at once, so N deployments take the time of the slowest."""
+        threads = [threading.Thread(target=self._wait, args=(p, timeout_s), daemon=True) for p in pending]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
 
     def _start_deployment(
         self, spec: DeploymentSpec, previous: DeploymentRow | None, action: str
@@ -303,7 +308,8 @@ class LocalEngine:
         )
         argv = process.infsrv_argv(spec.entry_script, str(model_dir), port, spec.instance_count)
         self.out(
-            f"deployment {spec.endpoint}/{spec.name}: starting inference server on 127.0.0.1:{port} ({spec.instance_count} worker(s))"
+            f"deployment {spec.endpoint}/{spec.name}: starting inference server on 127.0.0.1:{port} "
+            f"({spec.instance_count} worker(s))"
         )
         ref = process.spawn(argv, env=env, cwd=Path(spec.code_dir), log_path=log_path)
         self.store.add_process(ref.pid, ref.start, spec.endpoint, spec.name, "inference-server", port)
@@ -439,12 +445,14 @@ class LocalEngine:
         for name, weight in traffic.items():
             if weight > 0 and status[name.lower()] != SUCCEEDED:
                 raise LocalTargetError(
-                    f"endpoint {endpoint}: cannot send {weight}% traffic to deployment {name}, whose state is {status[name.lower()]}"
+                    f"endpoint {endpoint}: cannot send {weight}% traffic to deployment {name}, "
+                    f"whose state is {status[name.lower()]}"
                 )
         for name in mirror:
             if status[name.lower()] != SUCCEEDED:
                 raise LocalTargetError(
-                    f"endpoint {endpoint}: mirror deployment {name} is not ready (its state is {status[name.lower()]})"
+                    f"endpoint {endpoint}: mirror deployment {name} is not ready "
+                    f"(its state is {status[name.lower()]})"
                 )
         if (
             row.traffic == traffic
@@ -463,7 +471,8 @@ class LocalEngine:
         row = self._endpoint_row(endpoint)
         if row.traffic.get(name, 0) > 0 or row.mirror.get(name, 0) > 0:
             raise LocalTargetError(
-                f"deployment {endpoint}/{name} still receives traffic; set its traffic to 0 before deleting it"
+                f"deployment {endpoint}/{name} still receives traffic; "
+                "set its traffic to 0 before deleting it"
             )
         dep = self.store.deployment(endpoint, name)
         if dep is None:
@@ -603,7 +612,8 @@ class LocalEngine:
                 else:
                     if live_gen != ep["generation"]:
                         drift.append(
-                            f"endpoint {name}: router serves configuration {live_gen}, recorded {ep['generation']}"
+                            f"endpoint {name}: router serves configuration {live_gen}, "
+                            f"recorded {ep['generation']}"
                         )
             for d in ep["deployments"]:
                 where = f"deployment {name}/{d['name']}"
@@ -627,7 +637,8 @@ class LocalEngine:
         for pr in self.store.processes():
             if pr.pid not in recorded and process.is_alive(pr.pid, pr.start):
                 drift.append(
-                    f"{pr.role} pid {pr.pid} ({pr.endpoint}/{pr.deployment}) is running but not recorded as serving"
+                    f"{pr.role} pid {pr.pid} ({pr.endpoint}/{pr.deployment}) "
+                    "is running but not recorded as serving"
                 )
         return StatusReport(self.env, state, drift)
 

@@ -238,7 +238,8 @@ def wait_ready(
         if now >= deadline:
             return False, (
                 f"not ready after {budget:.0f} s (readiness probe budget: initial_delay "
-                f"{probe.initial_delay:g} + period {probe.period:g} x failure_threshold {probe.failure_threshold}"
+                f"{probe.initial_delay:g} + period {probe.period:g} x "
+                f"failure_threshold {probe.failure_threshold}"
                 f"{'' if max_seconds is None else f'; deployment timeout {max_seconds:.0f} s'})"
             )
         time.sleep(poll)

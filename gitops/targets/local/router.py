@@ -30,6 +30,7 @@ import sys
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -44,6 +45,7 @@ NO_DEPLOYMENT_MESSAGE = (
     "No valid deployments to route to. Please check that the endpoint has at least one deployment "
     "with positive weight values or use a deployment specific header to route."
 )
+UNAUTHORIZED_MESSAGE = "Unauthorized: a valid key or token is required (Authorization: Bearer <key>)"
 MIRROR_MAX_PENDING = 16
 # Connections served at once; more wait in the pool's queue (keep-alive clients hold one each).
 CONNECTION_THREADS = 64
@@ -278,7 +280,8 @@ def forward(target: Target, body: bytes, headers: dict[str, str]) -> tuple[int, 
     http.client's header parsing halves the router's own CPU time per request.
     """
     head = [
-        f"POST /score HTTP/1.1\r\nHost: 127.0.0.1:{target.port}\r\nContent-Length: {len(body)}\r\nConnection: close\r\n"
+        f"POST /score HTTP/1.1\r\nHost: 127.0.0.1:{target.port}\r\n"
+        f"Content-Length: {len(body)}\r\nConnection: close\r\n"
     ]
     head += [f"{k}: {v}\r\n" for k, v in headers.items()]
     head.append("\r\n")
@@ -344,7 +347,8 @@ class RouterHandler(BaseHTTPRequestHandler):
     disable_nagle_algorithm = True
     server: RouterServer
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - signature of the base class
+    # ``format`` shadows the builtin because the base class names the parameter so.
+    def log_message(self, format: str, *args: Any) -> None:
         # Per-request logging would dominate the router's own latency; errors are printed explicitly.
         return
 
@@ -382,107 +386,151 @@ class RouterHandler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         cfg = self.server.config
         length = int(self.headers.get("Content-Length") or 0)
+        # Read the body first, whatever the answer: keep-alive needs the request consumed.
         body = self.rfile.read(length) if length else b""
-        if self.path.split("?", 1)[0] != "/score":
-            self._json(404, {"message": f"route {self.path} not found"})
-            return
-        if not check_authorization(
-            self.headers.get("Authorization"), cfg.auth_mode, cfg.endpoint, cfg.keys, cfg.token_secret
-        ):
-            self._json(
-                401,
-                {"message": "Unauthorized: a valid key or token is required (Authorization: Bearer <key>)"},
-            )
+        if not self._accepted(cfg):
             return
         request_id = str(uuid.uuid4())
-        ids = [("x-request-id", request_id)]
         client_id = self.headers.get("x-ms-client-request-id")
+        ids = [("x-request-id", request_id)]
         if client_id:
             ids.append(("x-ms-client-request-id", client_id))
         wanted = self.headers.get("azureml-model-deployment")
-        if wanted:
-            target = cfg.targets.get(wanted)
-            if target is None:
-                self._json(
-                    404,
-                    {"message": f"Deployment {wanted} not found or not ready on endpoint {cfg.endpoint}."},
-                    ids,
-                )
-                return
-        else:
-            target = cfg.pick(random.random())
-            if target is None:
-                self._json(404, {"message": NO_DEPLOYMENT_MESSAGE}, ids)
-                return
+        target = choose_deployment(cfg, wanted, random.random)
+        if target is None:
+            self._json(404, {"message": not_found_message(cfg, wanted)}, ids)
+            return
         ctype = self.headers.get("Content-Type") or "application/json"
         up_headers = {"Content-Type": ctype, "x-request-id": request_id}
         if client_id:
             up_headers["x-ms-client-request-id"] = client_id
         if not wanted:
-            for name, pct in cfg.mirror:
-                if random.random() * 100 < pct:
-                    self.server.send_mirror(cfg.targets[name], body, up_headers)
-        collect = bool(target.collections) and (
-            target.sampling_rate >= 1.0 or random.random() < target.sampling_rate
-        )
-        if collect and "model_inputs" in target.collections:
-            self.server.collector.collect(
-                cfg.endpoint, target.name, "model_inputs", request_id, decode_payload(body, ctype), ctype
+            self._send_mirrors(cfg, body, up_headers)
+        collect = should_collect(target, random.random)
+        if collect:
+            self._collect_request(cfg.endpoint, target, request_id, body, ctype)
+        answer = self._forward(target, body, up_headers, ids)
+        if answer is None:
+            return
+        status, headers, data = answer
+        passed = [(k, v) for k, v in headers if k.lower() in PASS_HEADERS]
+        if status != 200:
+            self._model_error(
+                target, status, data, [*passed, ("azureml-model-deployment", target.name), *ids]
             )
-        if collect and "request" in target.collections:
-            self.server.collector.collect(
-                cfg.endpoint, target.name, "request", request_id, decode_payload(body, ctype), ctype
-            )
-        dep_header = ("azureml-model-deployment", target.name)
+            return
+        self.server.counters.add(target.name, "live")
+        if collect:
+            self._collect_response(cfg.endpoint, target, request_id, data, headers)
+        self._reply(200, data, [*passed, ("azureml-model-deployment", target.name), *ids])
+
+    def _accepted(self, cfg: RouterConfig) -> bool:
+        """Only ``/score`` is scored, and only for an authorised caller; anything else is answered here."""
+        if self.path.split("?", 1)[0] != "/score":
+            self._json(404, {"message": f"route {self.path} not found"})
+            return False
+        if not check_authorization(
+            self.headers.get("Authorization"), cfg.auth_mode, cfg.endpoint, cfg.keys, cfg.token_secret
+        ):
+            self._json(401, {"message": UNAUTHORIZED_MESSAGE})
+            return False
+        return True
+
+    def _send_mirrors(self, cfg: RouterConfig, body: bytes, up_headers: dict[str, str]) -> None:
+        for name, pct in cfg.mirror:
+            if should_mirror(pct, random.random()):
+                self.server.send_mirror(cfg.targets[name], body, up_headers)
+
+    def _collect_request(
+        self, endpoint: str, target: Target, request_id: str, body: bytes, ctype: str
+    ) -> None:
+        collector = self.server.collector
+        for coll in ("model_inputs", "request"):
+            if coll in target.collections:
+                payload = decode_payload(body, ctype)
+                collector.collect(endpoint, target.name, coll, request_id, data=payload, content_type=ctype)
+
+    def _collect_response(
+        self, endpoint: str, target: Target, request_id: str, data: bytes, headers: list[tuple[str, str]]
+    ) -> None:
+        if "model_outputs" not in target.collections and "response" not in target.collections:
+            return
+        resp_type = next((v for k, v in headers if k.lower() == "content-type"), "application/json")
+        out = decode_payload(data, resp_type)
+        for coll in ("model_outputs", "response"):
+            if coll in target.collections:
+                self.server.collector.collect(
+                    endpoint, target.name, coll, request_id, data=out, content_type=resp_type
+                )
+
+    def _forward(
+        self, target: Target, body: bytes, up_headers: dict[str, str], ids: list[tuple[str, str]]
+    ) -> tuple[int, list[tuple[str, str]], bytes] | None:
+        """The model's answer, recorded in the stats; None when it never came (408/502 already sent)."""
         started = time.monotonic()
         try:
-            status, headers, data = forward(target, body, up_headers)
+            answer = forward(target, body, up_headers)
         except TimeoutError:
             self.server.counters.add(target.name, "timeouts")
             self.server.stats.record(target.name, 408, _ms(started), model_error=True)
-            self._json(
-                408,
-                {
-                    "message": f"Request timed out after {target.timeout_s * 1000:.0f} ms (request_settings.request_timeout_ms)."
-                },
-                [dep_header, *ids],
+            message = (
+                f"Request timed out after {target.timeout_s * 1000:.0f} ms "
+                "(request_settings.request_timeout_ms)."
             )
-            return
+            self._json(408, {"message": message}, [("azureml-model-deployment", target.name), *ids])
+            return None
         except (OSError, http.client.HTTPException) as exc:
             self.server.counters.add(target.name, "unreachable")
             self.server.stats.record(target.name, 502, _ms(started), model_error=False)
             self._json(
-                502, {"message": f"Deployment {target.name} is unreachable: {exc}"}, [dep_header, *ids]
+                502,
+                {"message": f"Deployment {target.name} is unreachable: {exc}"},
+                [("azureml-model-deployment", target.name), *ids],
             )
-            return
-        passed = [(k, v) for k, v in headers if k.lower() in PASS_HEADERS]
+            return None
+        status = answer[0]
         # A model's 4xx is the caller's fault (bad input); 5xx means the model itself failed.
         self.server.stats.record(target.name, 200 if status == 200 else 424, _ms(started), status >= 500)
-        if status == 200:
-            self.server.counters.add(target.name, "live")
-            if collect and ("model_outputs" in target.collections or "response" in target.collections):
-                resp_type = next((v for k, v in headers if k.lower() == "content-type"), "application/json")
-                out = decode_payload(data, resp_type)
-                for coll in ("model_outputs", "response"):
-                    if coll in target.collections:
-                        self.server.collector.collect(
-                            cfg.endpoint, target.name, coll, request_id, out, resp_type
-                        )
-            self._reply(200, data, [*passed, dep_header, *ids])
-            return
+        return answer
+
+    def _model_error(self, target: Target, status: int, data: bytes, headers: list[tuple[str, str]]) -> None:
+        """Azure's answer when the model answers non-200: 424 with the model's body and status."""
         self.server.counters.add(target.name, "model_errors")
         reason = http.client.responses.get(status, "model error")
         self._reply(
             424,
             data,
             [
-                *passed,
-                dep_header,
-                *ids,
+                *headers,
                 ("ms-azureml-model-error-statuscode", str(status)),
                 ("ms-azureml-model-error-reason", reason),
             ],
         )
+
+
+def choose_deployment(cfg: RouterConfig, wanted: str | None, rnd: Callable[[], float]) -> Target | None:
+    """The deployment that answers: the one the header names (any serving one, even at 0 %), else
+    one drawn from the live split. ``rnd`` is only called for a split draw."""
+    if wanted:
+        return cfg.targets.get(wanted)
+    return cfg.pick(rnd())
+
+
+def not_found_message(cfg: RouterConfig, wanted: str | None) -> str:
+    if wanted:
+        return f"Deployment {wanted} not found or not ready on endpoint {cfg.endpoint}."
+    return NO_DEPLOYMENT_MESSAGE
+
+
+def should_mirror(percent: int, draw: float) -> bool:
+    """Whether a split-routed request is copied to a mirror deployment taking ``percent`` %."""
+    return draw * 100 < percent
+
+
+def should_collect(target: Target, rnd: Callable[[], float]) -> bool:
+    """Whether this request's payloads are collected: the deployment collects, and the sample
+    (``sampling_rate``) takes it; ``rnd`` is only called when sampling below 100 %."""
+    return bool(target.collections) and (target.sampling_rate >= 1.0 or rnd() < target.sampling_rate)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -520,7 +568,8 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, on_term)
     threading.Thread(target=reloader, name="reloader", daemon=True).start()
     print(
-        f"router {args.endpoint} listening on http://127.0.0.1:{args.port}/score (generation {server.config.generation})",
+        f"router {args.endpoint} listening on http://127.0.0.1:{args.port}/score "
+        f"(generation {server.config.generation})",
         flush=True,
     )
     try:

@@ -289,8 +289,8 @@ def _resolve_model(
             )
         if registry is None:
             raise LocalTargetError(
-                f"{where}: model {model} is a registered model but the manifest names no local model registry "
-                "(set local.model_registry in environment.yaml)"
+                f"{where}: model {model} is a registered model but the manifest names no local model "
+                "registry (set local.model_registry in environment.yaml)"
             )
         resolved = registry.resolve(ref)
         return f"azureml:{resolved.name}:{resolved.version}", str(resolved.path)
