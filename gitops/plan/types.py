@@ -36,6 +36,11 @@ class Action:
     rollout: dict[str, Any] | None = None  # kind "rollout": gitops.rollout.spec.RolloutPlan.to_dict()
     reason_code: Reason = Reason.DIFFERS
 
+    def __post_init__(self) -> None:
+        # Callers may pass the JSON spellings; the enums validate them here, not at apply time.
+        self.kind = ActionKind(self.kind)
+        self.reason_code = Reason(self.reason_code)
+
     @property
     def phase(self) -> Phase:
         return self.kind.phase
