@@ -326,6 +326,18 @@ def test_long_names_rolled_back_stay_diverged_and_are_not_retried(
     assert fake.traffic(EP32) == {BASE32: 100}
     assert _recorded(fake, EP32) == record
 
+    # An endpoint update (a new description) carries the record's tags over, all of them.
+    data["description"] = "long names, updated"
+    (ep_dir / "endpoint.yml").write_text(yaml.safe_dump(data, sort_keys=False))
+    mark = len(fake.log)
+    r = mlops("apply", "--env", "dev", "--auto-approve")
+    assert any(EP32 in w.path for w in fake.writes(mark)), r.out + r.err
+    assert "ROLLING BACK" not in r.err
+    assert fake.endpoints[EP32]["properties"]["description"] == "long names, updated"
+    assert _recorded(fake, EP32) == record
+    r = mlops("plan", "--env", "dev")
+    assert f"DIVERGED: endpoint/{EP32}" in r.out, r.out
+
 
 def test_a_damaged_record_stops_plan_with_what_to_do(wired, fake: FakeArm, envs: Path):  # type: ignore[no-untyped-def]
     mlops = wired
@@ -341,3 +353,25 @@ def test_a_damaged_record_stops_plan_with_what_to_do(wired, fake: FakeArm, envs:
     assert r.code == 1, r.out + r.err
     assert f"endpoint {EP}: tag mlops-rollout: the rollout progress record cannot be read" in r.out + r.err
     assert "Traceback" not in r.err
+
+
+def test_user_tags_leaving_no_room_for_the_record_stop_the_rollout_before_traffic_moves(
+    wired, fake: FakeArm, metrics: FakeMetrics, envs: Path
+):  # type: ignore[no-untyped-def]
+    mlops = wired
+    path = envs / "dev" / "endpoints" / EP / "endpoint.yml"
+    data = yaml.safe_load(path.read_text())
+    data["tags"] = {f"team-{i:02d}": "x" for i in range(42)}
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    assert mlops("apply", "--env", "dev", "--auto-approve").code == 0
+    assert len(fake.endpoints[EP]["tags"]) > 42  # the user's and the tool's own
+
+    metrics.set(EP, "blue", GOOD)
+    metrics.set(EP, "green", GOOD)
+    _traffic(envs, {"green": 100})
+    r = mlops("apply", "--env", "dev", "--auto-approve")
+    assert r.code == 1, r.out + r.err
+    assert f"endpoint {EP}: the rollout record of green needs up to" in r.out + r.err
+    assert "no traffic was moved" in r.out + r.err
+    assert fake.traffic(EP) == {"blue": 90, "green": 10}
+    assert not [k for k in fake.endpoints[EP]["tags"] if k.startswith("mlops-rollout")]
