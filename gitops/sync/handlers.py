@@ -73,11 +73,10 @@ def set_traffic(ctx: SyncContext, action: Action) -> str:
     return ""
 
 
-def _metrics_provider(ctx: SyncContext, plan: RolloutPlan) -> MetricsProvider | None:
-    if ctx.options.skip_analysis or not any(s.analysed and s.duration_s > 0 for s in plan.steps):
+def _metrics_provider(handle: TargetHandle, plan: RolloutPlan, skip_analysis: bool) -> MetricsProvider | None:
+    if skip_analysis or not any(s.analysed and s.duration_s > 0 for s in plan.steps):
         return None
-    # A handle from create_target was inspected when it was made; of() only wraps a bare target.
-    return TargetHandle.of(ctx.target).require_metrics().metrics_provider(plan.analysis.provider)
+    return handle.require_metrics().metrics_provider(plan.analysis.provider)
 
 
 def run_rollout(ctx: SyncContext, action: Action) -> str:
@@ -85,14 +84,16 @@ def run_rollout(ctx: SyncContext, action: Action) -> str:
     if action.rollout is None:
         raise GitopsError(f"rollout action for {action.resource} carries no steps; re-run `mlops plan`")
     plan = RolloutPlan.from_dict(action.rollout)
+    opts = ctx.options
+    handle = TargetHandle.of(ctx.target)
     runner = RolloutRunner(
-        TargetHandle.of(ctx.target).require_rollouts(),
+        handle.require_rollouts(),
         action.name or "",
         plan,
-        _metrics_provider(ctx, plan),
-        RunSettings(ctx.options.revision, ctx.options.log, ctx.options.skip_analysis),
-        sleep=ctx.options.sleep,
-        clock=ctx.options.clock,
+        _metrics_provider(handle, plan, opts.skip_analysis),
+        RunSettings(revision=opts.revision, out=opts.log, skip_analysis=opts.skip_analysis),
+        sleep=opts.sleep,
+        clock=opts.clock,
     )
     return runner.run()
 
