@@ -2,7 +2,7 @@
 
 A target knows how to read what is deployed and how to perform one change at a time. It never
 decides *what* to change: planning, ordering, ownership and safety rules live in
-:mod:`gitops.plan` and :mod:`gitops.apply`, so every target gets them for free.
+:mod:`gitops.plan` and :mod:`gitops.sync`, so every target gets them for free.
 
 Entities are azure-ai-ml's own (``OnlineEndpoint``, ``OnlineDeployment``, ``MonitorSchedule``),
 as loaded from the environment's YAML. Methods block until the change is done (or failed) and
