@@ -65,7 +65,10 @@ def env(tmp_path_factory: pytest.TempPathFactory, registry: ModelRegistry, h: An
     root = tmp_path_factory.mktemp("env")
     code = h.sample / "code"
     h.write_yaml(root / "endpoint.yml", f"name: {EP}\nauth_mode: key\ntraffic:\n  blue: 100\n")
-    collect = "data_collector:\n  collections:\n    model_inputs:\n      enabled: 'true'\n    model_outputs:\n      enabled: 'true'\n"
+    collect = (
+        "data_collector:\n  collections:\n    model_inputs:\n      enabled: 'true'\n"
+        "    model_outputs:\n      enabled: 'true'\n"
+    )
     h.write_yaml(root / "blue.yml", h.deployment_yaml("blue", EP, code, "azureml:wine-classifier:1", collect))
     h.write_yaml(root / "green.yml", h.deployment_yaml("green", EP, code, "azureml:wine-classifier:2"))
     h.write_yaml(root / "broken.yml", h.deployment_yaml("broken", EP, h.fixtures / "broken_init", None))
@@ -84,7 +87,8 @@ def env(tmp_path_factory: pytest.TempPathFactory, registry: ModelRegistry, h: An
 def test_apply_from_empty_serves_both_versions(env: Env) -> None:
     assert env.engine.read_state() == []
     ep = env.engine.ensure_endpoint(env.endpoint())
-    assert ep.action == "created" and ep.scoring_uri.startswith("http://127.0.0.1:")
+    assert ep.action == "created"
+    assert ep.scoring_uri.startswith("http://127.0.0.1:")
     results = env.engine.ensure_deployments([env.deployment("blue"), env.deployment("green")])
     assert [(r.name, r.action, r.status) for r in results] == [
         ("blue", "created", "Succeeded"),
@@ -97,9 +101,11 @@ def test_apply_from_empty_serves_both_versions(env: Env) -> None:
     r = env.score()
     assert r.status == 200, r.body
     assert r.headers["azureml-model-deployment"] == "blue"
-    assert r.json()["model_version"] == "v1" and r.json()["predictions"] == [0, 1, 2]
+    assert r.json()["model_version"] == "v1"
+    assert r.json()["predictions"] == [0, 1, 2]
     r = env.score(deployment="green")
-    assert r.status == 200 and r.json()["model_version"] == "v2"
+    assert r.status == 200
+    assert r.json()["model_version"] == "v2"
 
 
 def test_servers_listen_on_loopback_only(env: Env) -> None:
@@ -127,7 +133,8 @@ def test_deployment_header_reaches_one_deployment(env: Env) -> None:
     seen = {env.score(deployment="green").headers["azureml-model-deployment"] for _ in range(10)}
     assert seen == {"green"}
     missing = env.score(deployment="nope")
-    assert missing.status == 404 and b"nope" in missing.body
+    assert missing.status == 404
+    assert b"nope" in missing.body
 
 
 def test_observed_split_matches_declared(env: Env) -> None:
@@ -184,7 +191,8 @@ def test_data_collection_pairs_inputs_and_outputs(env: Env) -> None:
 def test_no_deployment_with_traffic_is_404(env: Env) -> None:
     env.engine.set_traffic(EP, {"blue": 0, "green": 0}, {})
     r = env.score()
-    assert r.status == 404 and b"No valid deployments to route to" in r.body
+    assert r.status == 404
+    assert b"No valid deployments to route to" in r.body
     assert env.score(deployment="green").status == 200
 
 
@@ -203,7 +211,8 @@ def test_failing_init_never_gets_traffic_and_split_stays(env: Env) -> None:
     assert "deliberate test failure" in info.value.log_tail
     state = env.engine.read_state()[0]
     broken = next(d for d in state["deployments"] if d["name"] == "broken")
-    assert broken["status"] == "Failed" and not broken["alive"]
+    assert broken["status"] == "Failed"
+    assert not broken["alive"]
     assert state["traffic"] == before
     with pytest.raises(LocalTargetError, match="state is Failed"):
         env.engine.set_traffic(EP, {"blue": 50, "green": 25, "broken": 25}, {})
@@ -217,7 +226,8 @@ def test_run_exception_surfaces_as_424(env: Env) -> None:
     (res,) = env.engine.ensure_deployments([env.deployment("echo")])
     assert res.status == "Succeeded"
     ok = env.score({"hello": 1}, deployment="echo")
-    assert ok.status == 200 and ok.json()["echo"] == {"hello": 1}
+    assert ok.status == 200
+    assert ok.json()["echo"] == {"hello": 1}
     r = env.score({"fail": True}, deployment="echo")
     assert r.status == 424
     assert r.headers["ms-azureml-model-error-statuscode"] == "500"
@@ -233,7 +243,9 @@ def test_failed_update_keeps_previous_version_serving(env: Env, h: Any) -> None:
     with pytest.raises(DeploymentFailedError):
         env.engine.ensure_deployment(env.load_deployment(env.root / "echo-broken.yml"))
     echo = next(d for d in env.engine.read_state()[0]["deployments"] if d["name"] == "echo")
-    assert echo["status"] == "Succeeded" and echo["pid"] == old_pid and "update failed" in echo["message"]
+    assert echo["status"] == "Succeeded"
+    assert echo["pid"] == old_pid
+    assert "update failed" in echo["message"]
     assert env.score({"x": 1}, deployment="echo").status == 200
 
 
@@ -259,7 +271,8 @@ def test_status_reports_a_killed_process_and_reapply_repairs_it(env: Env) -> Non
     assert any("green" in d and "not running" in d for d in drift), drift
     assert env.score(deployment="green").status == 502
     (res,) = env.engine.ensure_deployments([env.deployment("green")])
-    assert res.action == "restarted" and res.status == "Succeeded"
+    assert res.action == "restarted"
+    assert res.status == "Succeeded"
     assert env.engine.status().drift == []
     assert env.score(deployment="green").json()["model_version"] == "v2"
 

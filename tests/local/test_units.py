@@ -12,7 +12,18 @@ import pytest
 from gitops.targets.local import LocalEngine, LocalTargetError, ModelRegistry
 from gitops.targets.local.auth import check_authorization, issue_token, verify_token
 from gitops.targets.local.datacollect import CollectorWriter, read_collected
-from gitops.targets.local.router import load_config, parse_response
+from gitops.targets.local.engine import _start_action
+from gitops.targets.local.router import (
+    NO_DEPLOYMENT_MESSAGE,
+    RouterConfig,
+    Target,
+    choose_deployment,
+    load_config,
+    not_found_message,
+    parse_response,
+    should_collect,
+    should_mirror,
+)
 from gitops.targets.local.spec import deployment_spec, endpoint_spec
 from gitops.targets.local.state import DeploymentRow, EndpointRow, KeyRow, StateStore
 
@@ -76,12 +87,15 @@ def _store(tmp_path: Path) -> StateStore:
 
 def test_router_config_split_mirror_and_failed_deployments(tmp_path: Path) -> None:
     cfg = load_config(_store(tmp_path), "ep")
-    assert cfg.generation == 3 and cfg.keys == ("p", "s")
+    assert cfg.generation == 3
+    assert cfg.keys == ("p", "s")
     assert set(cfg.targets) == {"a", "b", "c"}, "a Failed deployment is never a target"
     assert cfg.mirror == (("c", 10),)
-    assert cfg.targets["a"].timeout_s == 2.5 and cfg.targets["a"].collections == ("model_inputs",)
+    assert cfg.targets["a"].timeout_s == 2.5
+    assert cfg.targets["a"].collections == ("model_inputs",)
     picks = [cfg.pick(i / 1000).name for i in range(1000)]  # type: ignore[union-attr]
-    assert picks.count("a") == 600 and picks.count("b") == 400
+    assert picks.count("a") == 600
+    assert picks.count("b") == 400
 
 
 def test_router_config_without_live_traffic(tmp_path: Path) -> None:
@@ -93,11 +107,97 @@ def test_router_config_without_live_traffic(tmp_path: Path) -> None:
     assert load_config(store, "ep").pick(0.5) is None
 
 
+class _Draws:
+    """A stand-in for random.random that returns one value and counts how often it was asked."""
+
+    def __init__(self, value: float) -> None:
+        self.value = value
+        self.calls = 0
+
+    def __call__(self) -> float:
+        self.calls += 1
+        return self.value
+
+
+def _config(split: tuple[tuple[int, str], ...] = ((60, "a"), (100, "b"))) -> RouterConfig:
+    targets = {n: Target(n, 1000 + i, 1.0) for i, n in enumerate(("a", "b", "idle"))}
+    return RouterConfig("ep", 1, "key", ("p", "s"), "t", targets, split=split, mirror=(("b", 10),))
+
+
+@pytest.mark.parametrize(
+    ("wanted", "draw", "chosen", "draws"),
+    [
+        (None, 0.0, "a", 1),
+        (None, 0.599, "a", 1),
+        (None, 0.6, "b", 1),
+        (None, 0.999, "b", 1),
+        ("", 0.0, "a", 1),  # an empty header routes by the split
+        ("idle", 0.0, "idle", 0),  # the header reaches any serving deployment, even at 0 %
+        ("b", 0.0, "b", 0),
+        ("missing", 0.0, None, 0),
+    ],
+)
+def test_choose_deployment(wanted: str | None, draw: float, chosen: str | None, draws: int) -> None:
+    rnd = _Draws(draw)
+    target = choose_deployment(_config(), wanted, rnd)
+    assert (target.name if target else None) == chosen
+    assert rnd.calls == draws, "the split is drawn only for requests without the header"
+
+
+def test_choose_deployment_without_live_split() -> None:
+    assert choose_deployment(_config(split=()), None, _Draws(0.5)) is None
+    assert not_found_message(_config(), None) == NO_DEPLOYMENT_MESSAGE
+    assert not_found_message(_config(), "x") == "Deployment x not found or not ready on endpoint ep."
+
+
+@pytest.mark.parametrize(
+    ("percent", "draw", "mirrored"),
+    [
+        (10, 0.0, True),
+        (10, 0.099, True),
+        (10, 0.1, False),
+        (0, 0.0, False),
+        (50, 0.4999, True),
+        (50, 0.5, False),
+    ],
+)
+def test_should_mirror(percent: int, draw: float, mirrored: bool) -> None:
+    assert should_mirror(percent, draw) is mirrored
+
+
+@pytest.mark.parametrize(
+    ("collections", "rate", "draw", "collected", "draws"),
+    [
+        ((), 1.0, 0.0, False, 0),
+        (("model_inputs",), 1.0, 0.99, True, 0),  # no sampling: no draw
+        (("model_inputs",), 0.5, 0.49, True, 1),
+        (("model_inputs",), 0.5, 0.5, False, 1),
+        (("model_outputs",), 0.0, 0.0, False, 1),
+    ],
+)
+def test_should_collect(
+    collections: tuple[str, ...], rate: float, draw: float, collected: bool, draws: int
+) -> None:
+    rnd = _Draws(draw)
+    assert should_collect(Target("a", 1, 1.0, collections, rate), rnd) is collected
+    assert rnd.calls == draws
+
+
+@pytest.mark.parametrize(
+    ("previous_hash", "action"), [(None, "created"), ("old", "updated"), ("h", "restarted")]
+)
+def test_start_action(previous_hash: str | None, action: str) -> None:
+    spec: Any = SimpleNamespace(spec_hash=lambda: "h")
+    prev: Any = None if previous_hash is None else SimpleNamespace(spec_hash=previous_hash)
+    assert _start_action(spec, prev) == action
+
+
 def test_parse_upstream_responses() -> None:
     status, headers, body = parse_response(
         b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}"
     )
-    assert (status, body) == (200, b"{}") and ("Content-Type", "application/json") in headers
+    assert (status, body) == (200, b"{}")
+    assert ("Content-Type", "application/json") in headers
     status, _, body = parse_response(
         b"HTTP/1.1 500 ERR\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n"
     )
@@ -114,7 +214,8 @@ def test_collector_writes_one_file_per_day(tmp_path: Path) -> None:
     ins = read_collected(tmp_path, "ep", "blue", "model_inputs")
     outs = read_collected(tmp_path, "ep", "blue", "model_outputs")
     assert [(r["correlationid"], r["data"]) for r in ins] == [("cid-1", {"data": [[1]]})]
-    assert outs[0]["correlationid"] == "cid-1" and outs[0]["time"].endswith("Z")
+    assert outs[0]["correlationid"] == "cid-1"
+    assert outs[0]["time"].endswith("Z")
     assert len(list(tmp_path.glob("ep/blue/model_inputs/*/*/*/data.jsonl"))) == 1
 
 
@@ -143,7 +244,8 @@ def test_spec_reports_azure_only_fields_and_hash_ignores_tags(tmp_path: Path) ->
     spec = deployment_spec(d, None)
     assert any("instance_type=Standard_DS3_v2 is not applicable locally" in n for n in spec.not_applicable)
     assert any("egress_public_network_access" in n for n in spec.not_applicable)
-    assert spec.readiness.failure_threshold == 30 and spec.request_timeout_ms == 5000  # Azure's defaults
+    assert spec.readiness.failure_threshold == 30
+    assert spec.request_timeout_ms == 5000
     d2 = _deployment(
         code,
         instance_type="Standard_DS3_v2",
@@ -192,9 +294,9 @@ def test_set_traffic_validation(tmp_path: Path) -> None:
         assert engine.set_traffic("ep", {"a": 100}, {"b": 20}) is True
         assert engine.set_traffic("ep", {"a": 100}, {"b": 20}) is False
         state = engine.read_state()[0]
-        assert (
-            state["traffic"] == {"a": 100} and state["mirror_traffic"] == {"b": 20} and state["router_alive"]
-        )
+        assert state["traffic"] == {"a": 100}
+        assert state["mirror_traffic"] == {"b": 20}
+        assert state["router_alive"]
         with pytest.raises(LocalTargetError, match="still receives traffic"):
             engine.delete_deployment("ep", "a")
     finally:

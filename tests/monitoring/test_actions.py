@@ -33,7 +33,7 @@ def hook() -> Iterator[tuple[Hook, str]]:
     state = Hook([200])
 
     class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+        def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers["Content-Length"]))
             state.bodies.append(json.loads(body))
             state.headers.append(dict(self.headers.items()))
@@ -70,10 +70,13 @@ def test_webhook_retries_then_succeeds(hook: tuple[Hook, str], breached: Monitor
         Path("a.yml"), [{"type": "webhook", "url": url, "retries": 3, "backoff_seconds": 0.5}]
     )
     (outcome,) = run_actions(config, breached, sleep=sleeps.append)
-    assert outcome.ok and outcome.attempts == 3 and outcome.detail == "HTTP 200"
+    assert outcome.ok
+    assert outcome.attempts == 3
+    assert outcome.detail == "HTTP 200"
     assert sleeps == [0.5, 1.0]  # exponential backoff between the three attempts
     body = state.bodies[-1]
-    assert body["monitor"] == "wine-classifier-blue-monitor" and body["deployment"] == "blue"
+    assert body["monitor"] == "wine-classifier-blue-monitor"
+    assert body["deployment"] == "blue"
     signals = {s["signal"] for s in body["breached_signals"]}
     assert signals == {"data-drift", "prediction-drift", "data-quality"}
 
@@ -85,11 +88,15 @@ def test_webhook_gives_up_on_client_error_and_after_retries(
     state.statuses = [400]
     config = ActionsConfig(Path("a.yml"), [{"type": "webhook", "url": url, "retries": 3}])
     (outcome,) = run_actions(config, breached, sleep=lambda s: None)
-    assert not outcome.ok and outcome.attempts == 1 and outcome.detail == "HTTP 400"
+    assert not outcome.ok
+    assert outcome.attempts == 1
+    assert outcome.detail == "HTTP 400"
     state.statuses = [500]
     state.bodies.clear()
     (outcome,) = run_actions(config, breached, sleep=lambda s: None)
-    assert not outcome.ok and len(state.bodies) == 4 and "gave up after 4 attempts" in outcome.detail
+    assert not outcome.ok
+    assert len(state.bodies) == 4
+    assert "gave up after 4 attempts" in outcome.detail
 
 
 def test_signal_filter_and_alert_enabled(hook: tuple[Hook, str], breached: MonitorResult) -> None:
@@ -109,7 +116,8 @@ def test_retraining_request_written(tmp_path: Path, breached: MonitorResult) -> 
     assert outcome.ok
     (written,) = out.glob("*.json")
     req = json.loads(written.read_text())
-    assert req["kind"] == "mlops.retraining-request/v1" and req["endpoint"] == "wine-classifier"
+    assert req["kind"] == "mlops.retraining-request/v1"
+    assert req["endpoint"] == "wine-classifier"
     drift = next(s for s in req["breached_signals"] if s["signal"] == "data-drift")
     assert {f["feature"] for f in drift["features"]} == {"alcohol", "color_intensity", "proline"}
     assert not list(out.glob("*.tmp"))
@@ -158,7 +166,9 @@ def test_webhook_headers_from_environment(
     )
     monkeypatch.delenv("HOOK_TOKEN", raising=False)
     (outcome,) = run_actions(config, breached)
-    assert not outcome.ok and "HOOK_TOKEN" in outcome.detail and state.bodies == []
+    assert not outcome.ok
+    assert "HOOK_TOKEN" in outcome.detail
+    assert state.bodies == []
     monkeypatch.setenv("HOOK_TOKEN", "Bearer s3cret")
     (outcome,) = run_actions(config, breached)
     assert outcome.ok

@@ -43,7 +43,7 @@ def test_ndcg_hand_values() -> None:
     idcg = 0.5 + 0.3 / math.log2(3) + 0.2 / math.log2(4)
     reversed_dcg = 0.2 + 0.3 / math.log2(3) + 0.5 / math.log2(4)
     assert M.ndcg(rel, [0.1, 0.3, 0.6]) == pytest.approx(reversed_dcg / idcg)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="the same length"):
         M.ndcg([1.0], [1.0, 2.0])
 
 
@@ -90,7 +90,8 @@ def _setup(tmp_path: Path, production_uses: int, thresholds: str = THRESHOLD) ->
 def test_same_attribution_passes(tmp_path: Path) -> None:
     monitor, root = _setup(tmp_path, production_uses=0)
     (sig,) = run_monitor(load_monitor(monitor), root, None).signals
-    assert sig.status == "ok" and sig.production_rows == 600
+    assert sig.status == "ok"
+    assert sig.production_rows == 600
     assert sig.features[0].metrics["normalized_discounted_cumulative_gain"] > 0.95
 
 
@@ -99,8 +100,10 @@ def test_attribution_drift_detected(tmp_path: Path) -> None:
     out = tmp_path / "out"
     (sig,) = run_monitor(load_monitor(monitor), root, out).signals
     value = sig.features[0].metrics["normalized_discounted_cumulative_gain"]
-    assert sig.breached and value < 0.9
-    assert sig.features[0].chart is not None and sig.features[0].chart["labels"][0] == "a"
+    assert sig.breached
+    assert value < 0.9
+    assert sig.features[0].chart is not None
+    assert sig.features[0].chart["labels"][0] == "a"
     assert "<svg" in (out / "report.html").read_text()
 
 

@@ -38,13 +38,15 @@ def test_drift_detected_on_shifted_traffic(collect: Collect, tmp_path: Path) -> 
     assert by_name["data-quality"].breached
 
     report = json.loads((out / "report.json").read_text())
-    assert report["breached"] is True and report["monitor"] == "wine-classifier-blue-monitor"
+    assert report["breached"] is True
+    assert report["monitor"] == "wine-classifier-blue-monitor"
     feat = next(f for f in report["signals"][0]["features"] if f["feature"] == "alcohol")
     assert feat["breaches"] == ["normalized_wasserstein_distance"]
     assert feat["metrics"]["normalized_wasserstein_distance"] > 1.0
     html = (out / "report.html").read_text()
     assert html.count("<svg") == len(drifted) + 1 + 3  # drift features, prediction, quality features
-    assert "<script" not in html and "http://" not in html.replace("http://www.w3.org/2000/svg", "")
+    assert "<script" not in html
+    assert "http://" not in html.replace("http://www.w3.org/2000/svg", "")
 
 
 def test_fast_and_slow_readers_agree(tmp_path: Path) -> None:
@@ -69,7 +71,8 @@ def test_type_errors_and_nulls_are_counted(tmp_path: Path) -> None:
     write_records(root, [{"data": [[1.0, 2.0], [None, "x"], [3.0, 4.0], [5.0, 6.0]]}])
     got = read_inputs(tmp_path / "c", ["a", "b"], numeric={"a": True, "b": True})
     b = got.table.columns["b"]
-    assert b.numeric and b.type_errors.tolist() == [False, True, False, False]
+    assert b.numeric
+    assert b.type_errors.tolist() == [False, True, False, False]
     assert got.table.columns["a"].nulls.tolist() == [False, True, False, False]
 
 
@@ -108,9 +111,11 @@ def test_all_null_feature_is_a_quality_breach_not_a_crash(tmp_path: Path) -> Non
     result = run_monitor(spec, tmp_path / "dc", out)
     drift, quality = result.signals
     alcohol = next(f for f in drift.features if f.feature == "alcohol")
-    assert alcohol.breaches == [] and "no valid production values" in alcohol.note
+    assert alcohol.breaches == []
+    assert "no valid production values" in alcohol.note
     q_alcohol = next(f for f in quality.features if f.feature == "alcohol")
-    assert q_alcohol.metrics["null_value_rate"] == 1.0 and "null_value_rate" in q_alcohol.breaches
+    assert q_alcohol.metrics["null_value_rate"] == 1.0
+    assert "null_value_rate" in q_alcohol.breaches
     report = json.loads((out / "report.json").read_text())
     assert report["signals"][0]["features"][0]["metrics"]["normalized_wasserstein_distance"] is None
 
@@ -125,8 +130,8 @@ def test_azure_collector_layout_and_records(tmp_path: Path) -> None:
         rec = {
             "specversion": "1.0",
             "id": f"e{i}",
-            "source": "/subscriptions/x/resourceGroups/y/providers/Microsoft.MachineLearningServices/workspaces/w"
-            "/onlineEndpoints/ep/deployments/d",
+            "source": "/subscriptions/x/resourceGroups/y/providers/Microsoft.MachineLearningServices"
+            "/workspaces/w/onlineEndpoints/ep/deployments/d",
             "type": "azureml.inference.model_inputs",
             "datacontenttype": "application/json",
             "time": f"2026-01-02T13:0{i}:00Z",
@@ -138,7 +143,8 @@ def test_azure_collector_layout_and_records(tmp_path: Path) -> None:
     got = read_inputs(root, ["a", "b"], since=datetime(2026, 1, 2, 13, 1, tzinfo=UTC))
     assert got.records == 3
     assert got.table.columns["a"].values[~got.table.columns["a"].nulls].tolist() == [2.0, 3.0, 4.0]
-    assert not got.table.columns["b"].numeric and got.table.columns["b"].values.tolist()[:2] == ["x", "y"]
+    assert not got.table.columns["b"].numeric
+    assert got.table.columns["b"].values.tolist()[:2] == ["x", "y"]
 
 
 def test_window_excluding_a_whole_file_is_no_rows_not_a_width_error(tmp_path: Path) -> None:
@@ -154,7 +160,7 @@ def test_prediction_drift_with_no_outputs_in_window(collect: Collect, tmp_path: 
     root = collect(rows=40)
     spec = load_monitor(MONITOR_YAML)
     spec.signals = [s for s in spec.signals if s.type == "prediction_drift"]
-    with pytest.raises(DataError, match="no collected (data|outputs)"):
+    with pytest.raises(DataError, match=r"no collected (data|outputs)"):
         run_monitor(spec, root, None, until=datetime(2020, 1, 1, tzinfo=UTC))
     now = datetime.now(UTC)
     with pytest.raises(DataError, match="no collected outputs"):

@@ -96,9 +96,12 @@ def test_categorical_drift_union_of_categories() -> None:
 def test_quantile_bins_keep_out_of_range_values() -> None:
     ref = np.linspace(0, 1, 101)
     edges = M.quantile_edges(ref, 10)
-    assert edges[0] == -np.inf and edges[-1] == np.inf
+    assert edges[0] == -np.inf
+    assert edges[-1] == np.inf
     counts = M.histogram(np.array([-5.0, 0.5, 7.0]), edges)
-    assert counts.sum() == 3 and counts[0] == 1 and counts[-1] == 1
+    assert counts.sum() == 3
+    assert counts[0] == 1
+    assert counts[-1] == 1
     # Discrete feature: duplicate quantiles collapse into fewer bins instead of empty ones.
     discrete = np.array([1.0] * 50 + [2.0] * 50)
     edges = M.quantile_edges(discrete, 20)

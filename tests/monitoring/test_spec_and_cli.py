@@ -30,7 +30,8 @@ def _errors(path: Path) -> list[str]:
 def test_yaml_syntax_error_has_line(tmp_path: Path) -> None:
     path = _copy_sample(tmp_path, "name: x\ncreate_monitor:\n  compute: [unclosed\n")
     (msg,) = _errors(path)
-    assert msg.startswith(f"{path}:") and "invalid YAML" in msg
+    assert msg.startswith(f"{path}:")
+    assert "invalid YAML" in msg
 
 
 def test_unknown_field_reported_at_its_line(tmp_path: Path) -> None:
@@ -77,7 +78,9 @@ def test_unsupported_signal_is_reported_not_evaluated(tmp_path: Path, collect: C
     spec.signals.append(SignalSpec("perf", "model_performance", 1, not_evaluated=reason))
     result = run_monitor(spec, collect(rows=100), tmp_path / "out")
     perf = result.signals[-1]
-    assert perf.status == "not_evaluated" and perf.reason == reason and not result.breached
+    assert perf.status == "not_evaluated"
+    assert perf.reason == reason
+    assert not result.breached
     assert "Not evaluated: needs ground-truth labels" in (tmp_path / "out" / "report.html").read_text()
 
 
@@ -89,7 +92,8 @@ def test_cli_exit_codes(tmp_path: Path, collect: Collect, capsys: pytest.Capture
     drifted = collect(rows=300, shifted=True)
     assert main([*base, "--data-dir", str(drifted), "--no-actions"]) == 3
     out = capsys.readouterr().out
-    assert "alcohol: normalized_wasserstein_distance" in out and "> 0.2" in out
+    assert "alcohol: normalized_wasserstein_distance" in out
+    assert "> 0.2" in out
     assert (tmp_path / "out" / "local" / "wine-classifier-blue-monitor" / "report.html").exists()
     # Errors: missing data, unknown monitor name, bad YAML.
     assert main([*base, "--data-dir", str(tmp_path / "none")]) == 1
@@ -140,7 +144,8 @@ def test_cli_azure_env_needs_a_data_dir(capsys: pytest.CaptureFixture[str]) -> N
     ]
     assert main(args) == 1
     err = capsys.readouterr().err
-    assert "targets azureml" in err and "pass --data-dir" in err
+    assert "targets azureml" in err
+    assert "pass --data-dir" in err
 
 
 def test_cli_env_monitors_folder_select_and_json(
@@ -165,4 +170,5 @@ def test_cli_env_monitors_folder_select_and_json(
     assert all(r["breached"] is False and r["actions"] == [] for r in both)
     assert main([*args, "--monitor", "second-monitor", "--output", "json"]) == 0
     (only,) = json.loads(capsys.readouterr().out)
-    assert only["monitor"] == "second-monitor" and len(only["signals"]) == 3
+    assert only["monitor"] == "second-monitor"
+    assert len(only["signals"]) == 3

@@ -53,7 +53,7 @@ def test_parse_duration() -> None:
     assert parse_duration("PT12H30M") == timedelta(hours=12, minutes=30)
     assert parse_duration("P1W") == timedelta(weeks=1)
     for bad in ("P", "7D", "P1M2Y", "PT"):
-        with pytest.raises(ValueError):
+        with pytest.raises(ValueError, match="is not an ISO 8601 duration"):
             parse_duration(bad)
 
 
@@ -70,11 +70,13 @@ def test_lookback_window_selects_recent_traffic(tmp_path: Path) -> None:
     root = _collect(tmp_path, fresh, now - timedelta(minutes=5))
     result = run_monitor(spec, root, None)
     (sig,) = result.signals
-    assert sig.production_rows == 50 and not sig.breached
+    assert sig.production_rows == 50
+    assert not sig.breached
     assert any("workspace asset" in n for n in sig.notes)
     # An explicit --since wins over the YAML window and brings the old, shifted rows back.
     wide = run_monitor(spec, root, None, since=now - timedelta(days=1))
-    assert wide.signals[0].production_rows == 100 and wide.signals[0].breached
+    assert wide.signals[0].production_rows == 100
+    assert wide.signals[0].breached
 
 
 def test_bad_lookback_is_a_file_line_error(tmp_path: Path) -> None:
@@ -87,7 +89,8 @@ def test_bad_lookback_is_a_file_line_error(tmp_path: Path) -> None:
         load_monitor(path)
     (diag,) = exc.value.diagnostics
     line = next(i for i, text in enumerate(path.read_text().splitlines(), 1) if "7 days" in text)
-    assert diag.line == line and "not an ISO 8601 duration" in diag.message
+    assert diag.line == line
+    assert "not an ISO 8601 duration" in diag.message
 
 
 def test_data_segment_compares_only_matching_rows(tmp_path: Path) -> None:
@@ -98,12 +101,16 @@ def test_data_segment_compares_only_matching_rows(tmp_path: Path) -> None:
     rows = [["red", 10.0 + i % 10] for i in range(40)] + [["blue", 500.0] for _ in range(40)]
     root = _collect(tmp_path, rows, now)
     (sig,) = run_monitor(spec, root, None).signals
-    assert sig.reference_rows == 100 and sig.production_rows == 40 and not sig.breached
+    assert sig.reference_rows == 100
+    assert sig.production_rows == 40
+    assert not sig.breached
     spec.signals[0].segment = ("color", ["blue"])
     (sig,) = run_monitor(spec, root, None).signals
-    assert sig.breached and [f.feature for f in sig.features if f.breaches] == ["size"]
+    assert sig.breached
+    assert [f.feature for f in sig.features if f.breaches] == ["size"]
 
 
 def test_sample_reference_is_the_training_split() -> None:
     lines = (SAMPLE / "reference.csv").read_text().splitlines()
-    assert len(lines) == 1 + 133 and lines[0].endswith(",prediction")
+    assert len(lines) == 1 + 133
+    assert lines[0].endswith(",prediction")
