@@ -1,11 +1,11 @@
 """Execute one `rollout` plan action: smoke test, canary steps with gate analysis, final traffic,
 or an automatic rollback to the traffic and mirror the endpoint had before.
 
-Progress is written to the target as a :class:`~gitops.rollout.record.RolloutRecord` before every
-change it describes (``write_rollout``): the rollout's id, the step and when it started, the
-traffic to restore. An apply that dies mid-step is resumed by the next apply at that step, with the
-time already spent counted; a record the target cannot store stops the rollout before it moves
-any traffic.
+Progress is written to the target as a :class:`~gitops.rollout.record.RolloutRecord` after every
+change (``write_rollout``): the rollout's id, the step and when it started, the traffic to restore.
+An apply that dies mid-step is resumed by the next apply at that step, with the time already spent
+counted. The first write comes before any traffic moves, so a record the target cannot store
+stops the rollout with the endpoint untouched.
 """
 
 from __future__ import annotations
@@ -96,6 +96,7 @@ class RolloutRunner:
     def _initial_record(self) -> RolloutRecord:
         p = self.plan
         now = self.clock()
+        first = p.steps[p.resume_step] if 0 <= p.resume_step < len(p.steps) else None
         return RolloutRecord(
             id=p.id,
             canary=p.canary,
@@ -108,7 +109,10 @@ class RolloutRunner:
             previous_mirror=dict(p.previous_mirror),
             steps=tuple(s.name for s in p.steps),
             step=p.resume_step,
-            step_started=now,
+            # What the first step will record: an apply killed before it still resumes correctly.
+            step_name=first.name if first else "",
+            step_started=now - p.resume_elapsed_s if first else now,
+            step_duration=first.duration_s if first else 0.0,
             skip_analysis=self.skip_analysis,
         )
 
@@ -136,7 +140,11 @@ class RolloutRunner:
         if fresh and p.smoke_request is not None:
             self._save(step=SMOKE_STEP, step_name="smoke test")
             self._smoke()
-        elif not fresh:
+        else:
+            # The first write also tells whether the target can store this record at all (Azure
+            # tags are few): it must come before the first traffic change.
+            self._save()
+        if not fresh:
             self._say(
                 f"resuming at step {p.resume_step + 1}/{len(p.steps)} ({p.steps[p.resume_step].name}) "
                 f"after {p.resume_elapsed_s:.1f}s in it"
@@ -173,10 +181,8 @@ class RolloutRunner:
         progress["step_duration"] = step.duration_s
         if step.analysed:
             progress["gates"] = ""  # the previous step's values no longer describe the traffic
-        # Recorded before the traffic moves: a rollout whose record the target cannot store stops
-        # here with the endpoint untouched, and an apply killed in between resumes at this step.
-        self._save(**progress)
         self.target.set_traffic(self.endpoint, step.traffic, step.mirror)
+        self._save(**progress)
         live = ", ".join(f"{k} {v}%" for k, v in sorted(step.traffic.items()))
         mirror = ", ".join(f"{k} {v}%" for k, v in sorted(step.mirror.items()))
         self._say(

@@ -1,8 +1,8 @@
-"""The runner saves a typed RolloutRecord, before every traffic change it describes.
+"""The runner saves a typed RolloutRecord, and saves it once before it moves any traffic.
 
-On the in-memory fake target: the records it writes are RolloutRecord values (never dicts), each
-``set_traffic`` is preceded by the record of that step, and a record the target cannot store stops
-the rollout with the endpoint's traffic untouched.
+On the in-memory fake target: the records it writes are RolloutRecord values (never dicts), the
+first write comes before the first ``set_traffic``, and a record the target cannot store stops the
+rollout with the endpoint's traffic untouched.
 """
 
 from __future__ import annotations
@@ -56,13 +56,14 @@ def _run(target: FakeTarget, plan: RolloutPlan) -> str:
     return runner.run()
 
 
-def test_records_are_typed_and_written_before_the_traffic_they_describe() -> None:
+def test_records_are_typed_and_the_first_is_written_before_any_traffic_moves() -> None:
     target = RecordingTarget()
     _run(target, _plan())
     assert all(isinstance(r, RolloutRecord) for r in target.records)
     calls = [c[0] for c in target.calls]
-    assert calls == ["write_rollout", "set_traffic", "write_rollout", "set_traffic", "write_rollout"]
+    assert calls == ["write_rollout", *["set_traffic", "write_rollout"] * 2, "write_rollout"]
     assert [(r.step, r.step_name) for r in target.records if r is not None] == [
+        (0, "weight 50%"),
         (0, "weight 50%"),
         (1, "final"),
         (1, "final"),
@@ -103,3 +104,15 @@ def test_a_record_the_target_cannot_store_stops_before_any_traffic_moves(smoke: 
         _run(target, _plan(smoke))
     assert [c[0] for c in target.calls] == ["write_rollout"]
     assert target.endpoints[EP].traffic == {"blue": 100}
+
+
+def test_a_resumed_rollout_records_its_step_and_the_time_already_spent_first() -> None:
+    target = RecordingTarget()
+    plan = _plan()
+    plan.resume_step, plan.resume_elapsed_s = 1, 20.0
+    _run(target, plan)
+    first = target.records[0]
+    assert first is not None
+    assert (first.step, first.step_name, first.status) == (1, "final", RolloutStatus.RUNNING)
+    assert first.step_started == first.started - 20.0
+    assert [c[0] for c in target.calls][:2] == ["write_rollout", "set_traffic"]
