@@ -42,7 +42,7 @@ def _step(title: str) -> None:
 def cmd_demo(args: argparse.Namespace) -> int:
     from gitops.manifest import load_manifest
     from gitops.targets.local.registry import ModelRegistry
-    from gitops.targets.local.target import engine_for, local_paths, repo_root
+    from gitops.targets.local.settings import engine_for, local_paths, repo_root
 
     manifest = load_manifest(Path(args.environments) / ENV)
     root = repo_root(manifest)

@@ -116,7 +116,7 @@ def test_cli_default_data_root_is_the_local_targets(
     tmp_path: Path, collect: Collect, capsys: pytest.CaptureFixture[str]
 ) -> None:
     from gitops.manifest import load_manifest
-    from gitops.targets.local.target import collected_data_dir
+    from gitops.targets.local.settings import collected_data_dir
 
     env = tmp_path / "repo" / "environments" / "local"
     env.mkdir(parents=True)

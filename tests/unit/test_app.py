@@ -239,7 +239,7 @@ def test_unknown_target_kind_is_refused(tmp_path: Path) -> None:
 
 
 def test_local_target_has_every_capability(tmp_path: Path) -> None:
-    from gitops.targets.local.target import collected_data_dir
+    from gitops.targets.local.settings import collected_data_dir
 
     env = tmp_path / "repo" / "environments" / "local"
     env.mkdir(parents=True)

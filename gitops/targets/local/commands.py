@@ -62,7 +62,7 @@ def _manifest(args: argparse.Namespace) -> Any:
 
 
 def cmd_down(args: argparse.Namespace) -> int:
-    from gitops.targets.local.target import engine_for
+    from gitops.targets.local.settings import engine_for
 
     engine = engine_for(_manifest(args), args.state_dir)
     stopped = engine.down()
@@ -75,7 +75,7 @@ def cmd_down(args: argparse.Namespace) -> int:
 
 
 def cmd_credentials(args: argparse.Namespace) -> int:
-    from gitops.targets.local.target import engine_for
+    from gitops.targets.local.settings import engine_for
 
     engine = engine_for(_manifest(args), args.state_dir)
     row = engine.store.endpoint(args.endpoint)
@@ -111,7 +111,7 @@ def cmd_credentials(args: argparse.Namespace) -> int:
 
 def cmd_models_register(args: argparse.Namespace) -> int:
     from gitops.targets.local.registry import ModelRegistry
-    from gitops.targets.local.target import local_paths
+    from gitops.targets.local.settings import local_paths
 
     _, root = local_paths(_manifest(args), args.state_dir)
     model = ModelRegistry(root).register(args.name, args.path, description=args.description)
@@ -121,7 +121,7 @@ def cmd_models_register(args: argparse.Namespace) -> int:
 
 def cmd_models_list(args: argparse.Namespace) -> int:
     from gitops.targets.local.registry import ModelRegistry
-    from gitops.targets.local.target import local_paths
+    from gitops.targets.local.settings import local_paths
 
     _, root = local_paths(_manifest(args), args.state_dir)
     reg = ModelRegistry(root)

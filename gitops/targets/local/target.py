@@ -32,42 +32,12 @@ from gitops.targets.base import (
     DeploymentFailed,
 )
 from gitops.targets.local import rollout_store
-from gitops.targets.local.engine import LocalEngine
 from gitops.targets.local.errors import DeploymentFailedError, LocalTargetError
+from gitops.targets.local.settings import engine_for
 from gitops.targets.local.state import SUCCEEDED
 
 if TYPE_CHECKING:
     from gitops.rollout.providers import MetricsProvider
-
-DEFAULT_STATE_DIR = ".state"
-
-
-def repo_root(manifest: Manifest) -> Path:
-    """environments/<env>/environment.yaml -> the repository root."""
-    return manifest.root.resolve().parent.parent
-
-
-def local_paths(manifest: Manifest, state_dir: Path | str | None = None) -> tuple[Path, Path]:
-    root = repo_root(manifest)
-    settings = manifest.local or {}
-    sd = Path(state_dir) if state_dir is not None else Path(settings.get("state_dir") or DEFAULT_STATE_DIR)
-    sd = sd if sd.is_absolute() else root / sd
-    reg = settings.get("model_registry")
-    registry = (Path(reg) if Path(reg).is_absolute() else root / reg) if reg else sd / "model-registry"
-    return sd, registry
-
-
-def collected_data_dir(manifest: Manifest, state_dir: Path | str | None = None) -> Path:
-    """Where the routers of this environment write collected inputs/outputs."""
-    sd, _ = local_paths(manifest, state_dir)
-    return (sd / manifest.env / "data_collection").resolve()
-
-
-def engine_for(
-    manifest: Manifest, state_dir: Path | str | None = None, out: Callable[[str], None] | None = None
-) -> LocalEngine:
-    sd, registry = local_paths(manifest, state_dir)
-    return LocalEngine(sd, manifest.env, model_registry=registry, out=out)
 
 
 def _stderr(msg: str) -> None:

@@ -42,7 +42,7 @@ def run_drift_demo(
     from gitops.manifest import load_manifest
     from gitops.monitoring.run import run_monitor
     from gitops.monitoring.spec import load_monitor
-    from gitops.targets.local.target import collected_data_dir
+    from gitops.targets.local.settings import collected_data_dir
 
     traffic = _traffic()
     spec = load_monitor(MONITOR_YAML)
