@@ -313,7 +313,8 @@ class StateStore:
             else:
                 con.execute(
                     """INSERT INTO rollouts (endpoint, record, updated_at) VALUES (?,?,?)
-                       ON CONFLICT(endpoint) DO UPDATE SET record=excluded.record, updated_at=excluded.updated_at""",
+                       ON CONFLICT(endpoint) DO UPDATE
+                       SET record=excluded.record, updated_at=excluded.updated_at""",
                     (endpoint, json.dumps(record, sort_keys=True), time.time()),
                 )
 
