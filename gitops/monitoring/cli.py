@@ -94,9 +94,15 @@ def _data_root(args: argparse.Namespace, env_dir: Path) -> Path:
     from gitops.manifest import load_manifest
     from gitops.targets import create_target
 
+    manifest = load_manifest(env_dir)
+    if args.state_dir and manifest.target != "local":
+        raise GitopsError(
+            f"--state-dir is a setting of the local target; environment {manifest.env!r} uses target "
+            f"{manifest.target!r}: pass --data-dir with a downloaded copy of its collected data instead"
+        )
     # The target knows where its data collector writes (a local folder, or a blob store it names).
     options = {"state_dir": args.state_dir} if args.state_dir else {}
-    target = create_target(load_manifest(env_dir), **options)
+    target = create_target(manifest, **options)
     return target.require_data().collected_data_dir()
 
 

@@ -172,3 +172,13 @@ def test_cli_env_monitors_folder_select_and_json(
     (only,) = json.loads(capsys.readouterr().out)
     assert only["monitor"] == "second-monitor"
     assert len(only["signals"]) == 3
+
+
+def test_cli_state_dir_on_an_azure_env_is_refused(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    from .conftest import REPO
+
+    args = ["monitor", "run", "--env", "dev", "--environments", str(REPO / "environments")]
+    assert main([*args, "--file", str(MONITOR_YAML), "--state-dir", str(tmp_path)]) == 1
+    err = capsys.readouterr().err
+    assert "--state-dir is a setting of the local target" in err
+    assert "Traceback" not in err

@@ -182,7 +182,7 @@ class LocalEngine:
             str(self.data_dir),
         ]
         ref = process.spawn(argv, env=env, cwd=self.root, log_path=self.logs / row.name / "router.log")
-        self.store.add_process(ref.pid, ref.start, row.name, "", "router", row.port)
+        self.store.add_process(ref.pid, ref.start, row.name, "", role="router", port=row.port)
         row.router_pid, row.router_start = ref.pid, ref.start
         self.store.upsert_endpoint(row)
         self._wait_router(row.name, row.generation)
@@ -312,7 +312,9 @@ class LocalEngine:
             f"({spec.instance_count} worker(s))"
         )
         ref = process.spawn(argv, env=env, cwd=Path(spec.code_dir), log_path=log_path)
-        self.store.add_process(ref.pid, ref.start, spec.endpoint, spec.name, "inference-server", port)
+        self.store.add_process(
+            ref.pid, ref.start, spec.endpoint, spec.name, role="inference-server", port=port
+        )
         if previous is None:
             self.store.upsert_deployment(
                 DeploymentRow(

@@ -271,7 +271,7 @@ class StateStore:
     # processes: every process ever started and not yet stopped, so nothing is orphaned even if
     # the engine dies between starting a process and recording it on its deployment ------------
     def add_process(
-        self, pid: int, start: str, endpoint: str, deployment: str, role: str, port: int | None
+        self, pid: int, start: str, endpoint: str, deployment: str, *, role: str, port: int | None
     ) -> None:
         with self._tx() as con:
             con.execute(
