@@ -93,3 +93,12 @@ def router_requests(engine: Any, endpoint: str, deployment: str) -> Callable[[],
         return int((stats.get("deployments", {}).get(deployment) or {}).get("requests", 0))
 
     return count
+
+
+def wait_for(condition: Callable[[], bool], what: str, patience_s: float = 90.0) -> None:
+    """Bounded wait on a condition in a test; real time only bounds it, nothing is timed."""
+    deadline = time.monotonic() + patience_s
+    while not condition():
+        if time.monotonic() > deadline:
+            raise ConditionNotMet(f"gave up waiting for {what} after {patience_s:g}s")
+        time.sleep(0.1)

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from stepclock import StepClock, more_requests, router_requests
+from stepclock import StepClock, more_requests, router_requests, wait_for
 
 from gitops import commands
 from gitops.rollout.loadgen import LoadGenerator
@@ -251,15 +251,6 @@ def test_smoke_test_failure_stops_before_live_traffic(
     assert env.live() == ({"green": 100}, {})
     assert env.record()["step"] == -1
     assert clock.sleeps == []  # no step ran
-
-
-def wait_for(condition: Any, what: str, patience_s: float = 90) -> None:
-    """Bounded wait on a condition (real time only bounds it; nothing is timed)."""
-    deadline = time.monotonic() + patience_s
-    while not condition():
-        if time.monotonic() > deadline:
-            pytest.fail(f"gave up waiting for {what}")
-        time.sleep(0.1)
 
 
 def test_interrupted_apply_resumes_at_its_step(
