@@ -33,14 +33,16 @@ def test_first_apply_then_plan_is_empty(world: Any) -> None:
     assert world.traffic(CHURN) == {"main": 100}
     assert world.deployments(CREDIT) == {"blue", "green"}
     r = world.mlops("plan", "--detailed-exitcode")
-    assert r.code == 0 and "No changes" in r.out, r.out + r.err
+    assert r.code == 0, r.out + r.err
+    assert "No changes" in r.out, r.out + r.err
 
 
 def test_blue_green_traffic_move(world: Any) -> None:
     converge(world)
     world.set_traffic(CREDIT, {"blue": 20, "green": 80})
     r = world.mlops("plan", "--detailed-exitcode")
-    assert r.code == 2 and "set_traffic" in r.out, r.out
+    assert r.code == 2, r.out
+    assert "set_traffic" in r.out, r.out
     assert "deployment/" not in r.out  # nothing else changes
     converge(world)
     assert world.traffic(CREDIT) == {"blue": 20, "green": 80}
@@ -62,7 +64,8 @@ def test_failed_deployment_gets_no_traffic_and_other_endpoint_goes_on(world: Any
     assert results["deployment/churn-score/main"] == "ok"
     assert world.traffic(CREDIT) == {"blue": 100}
     s = world.mlops("status", "--output", "json", "--detailed-exitcode")
-    assert s.code == 2 and s.json()["status"] == "failed", s.out
+    assert s.code == 2, s.out
+    assert s.json()["status"] == "failed", s.out
     assert s.json()["failed"] == ["deployment/credit-default/green"]
 
 
@@ -73,8 +76,10 @@ def test_prune_removes_owned_and_leaves_unowned(world: Any) -> None:
     (world.ep_dir(CREDIT) / "deployments" / "green.yml").unlink()
     world.set_traffic(CREDIT, {"blue": 100})
     r = world.mlops("plan")
-    assert "delete_endpoint" in r.out and "endpoint/churn-score" in r.out, r.out
-    assert "delete_deployment" in r.out and "deployment/credit-default/green" in r.out
+    assert "delete_endpoint" in r.out, r.out
+    assert "endpoint/churn-score" in r.out, r.out
+    assert "delete_deployment" in r.out
+    assert "deployment/credit-default/green" in r.out
     assert "handmade" not in r.out
     converge(world)
     assert world.endpoints() == {CREDIT, "handmade"}
@@ -88,7 +93,8 @@ def test_rollout_passes_its_gates(world: Any) -> None:
     world.good_canary(CREDIT, "green")
     world.set_traffic(CREDIT, {"green": 100})
     r = world.mlops("plan")
-    assert "progressive rollout of green" in r.out and "1. weight 50%: blue 50%, green 50% for 2s" in r.out
+    assert "progressive rollout of green" in r.out
+    assert "1. weight 50%: blue 50%, green 50% for 2s" in r.out
     clock = world.step_clock(CREDIT, "green")
     with world.load(CREDIT):
         r = world.mlops("apply", "--auto-approve")
@@ -108,10 +114,12 @@ def test_rollout_rolls_back_and_plan_shows_diverged(world: Any) -> None:
     with world.load(CREDIT):
         r = world.mlops("apply", "--auto-approve")
     assert r.code == 1, r.out + r.err
-    assert "ROLLING BACK" in r.err and "error_ratio" in r.err, r.err
+    assert "ROLLING BACK" in r.err, r.err
+    assert "error_ratio" in r.err, r.err
     assert world.traffic(CREDIT) == {"blue": 100}  # the failed canary's share went to blue
     r = world.mlops("plan", "--detailed-exitcode")
-    assert r.code == 2 and "DIVERGED: endpoint/credit-default: rollout" in r.out, r.out
+    assert r.code == 2, r.out
+    assert "DIVERGED: endpoint/credit-default: rollout" in r.out, r.out
     assert "diverged" in world.mlops("status").out
 
 
@@ -145,6 +153,7 @@ def test_apply_killed_mid_step_resumes_at_its_step(world: Any) -> None:
         clock = world.step_clock(CREDIT, "green")
         r = world.mlops("apply", "--auto-approve")
     assert r.code == 0, r.out + r.err
-    assert "resuming at step 2/3 (weight 60%)" in r.err and "step 1/3" not in r.err, r.err
+    assert "resuming at step 2/3 (weight 60%)" in r.err, r.err
+    assert "step 1/3" not in r.err, r.err
     assert 0 < clock.elapsed < 60, clock.sleeps  # the time already spent in the step counted
     assert world.traffic(CREDIT) == {"green": 100}

@@ -159,20 +159,24 @@ def test_good_green_goes_mirror_10_50_100(
     ):
         assert line in plan, plan
     code, md = env.mlops(capsys, "plan", "--format", "markdown")
-    assert "**Rollout of `green`" in md and "2. weight 10%" in md
+    assert "**Rollout of `green`" in md
+    assert "2. weight 10%" in md
     with env.load() as load:
         code, out = env.mlops(capsys, "apply", "--auto-approve")
     assert code == 0, out
     assert env.live() == ({"green": 100}, {})
     gates = [ln for ln in out.splitlines() if "gates [" in ln]
-    assert gates and all("gates [pass]" in ln or "gates [inconclusive]" in ln for ln in gates), out
+    assert gates, out
+    assert all("gates [pass]" in ln or "gates [inconclusive]" in ln for ln in gates), out
     assert "smoke test passed" in out
     order = [out.index(s) for s in ("mirror 20%", "weight 10%", "weight 50%", "final (green 100%)")]
     assert order == sorted(order)
-    assert load.statuses.get(200, 0) > 50 and set(load.statuses) == {200}, load.statuses
+    assert load.statuses.get(200, 0) > 50, load.statuses
+    assert set(load.statuses) == {200}, load.statuses
     assert clock.elapsed == pytest.approx(6.0)  # three analysed steps of 2s, on rollout time
     rec = env.record()
-    assert rec["status"] == "succeeded" and rec["canary"] == "green"
+    assert rec["status"] == "succeeded"
+    assert rec["canary"] == "green"
     code, out = env.mlops(capsys, "plan")
     assert "No changes" in out
 
@@ -196,21 +200,25 @@ def test_faulty_v3_is_rolled_back_and_plan_reports_divergence(
     with env.load():
         code, out = env.mlops(capsys, "apply", "--auto-approve")
     assert code == 1, out
-    assert "ROLLING BACK" in out and "error_ratio" in out, out
+    assert "ROLLING BACK" in out, out
+    assert "error_ratio" in out, out
     assert env.live() == ({"green": 100}, {})
     rec = env.record()
-    assert rec["status"] == "failed" and "error_ratio" in rec["evidence"]
+    assert rec["status"] == "failed"
+    assert "error_ratio" in rec["evidence"]
     code, plan = env.mlops(capsys, "plan")
     assert code == 0
-    assert "DIVERGED: endpoint/wine-ro: rollout" in plan and "faulty-v3" in plan and "error_ratio" in plan, (
-        plan
-    )
+    assert "DIVERGED: endpoint/wine-ro: rollout" in plan, plan
+    assert "faulty-v3" in plan, plan
+    assert "error_ratio" in plan, plan
     assert "> rollout" not in plan
     code, again = env.mlops(capsys, "apply", "--auto-approve")
-    assert code == 1 and "DIVERGED" in again
+    assert code == 1
+    assert "DIVERGED" in again
     assert env.live() == ({"green": 100}, {})
     code, status = env.mlops(capsys, "status")
-    assert "diverged" in status and "evidence: " in status
+    assert "diverged" in status
+    assert "evidence: " in status
     code, retry = env.mlops(capsys, "plan", "--retry-rollout")
     assert "retrying rolled-back rollout of faulty-v3" in retry
 
@@ -230,7 +238,8 @@ def test_slow_v3_fails_the_latency_gate(
         code, out = env.mlops(capsys, "apply", "--auto-approve")
     assert code == 1, out
     rec = env.record()
-    assert rec["status"] == "failed" and "latency_p95_ms" in rec["evidence"], rec
+    assert rec["status"] == "failed", rec
+    assert "latency_p95_ms" in rec["evidence"], rec
     assert "error_ratio 0 " in rec["evidence"] or "error_ratio 0 <=" in rec["evidence"], rec
     assert env.live() == ({"green": 100}, {})
 
@@ -244,7 +253,8 @@ def test_smoke_test_failure_stops_before_live_traffic(
     before = env.engine.router_stats(EP)["deployments"].get("faulty-v3", {}).get("requests", 0)
     code, out = env.mlops(capsys, "apply", "--auto-approve")
     assert code == 1, out
-    assert "smoke test" in out and "no live traffic was sent" in out, out
+    assert "smoke test" in out, out
+    assert "no live traffic was sent" in out, out
     after = env.engine.router_stats(EP)["deployments"].get("faulty-v3", {}).get("requests", 0)
     # The deployment was restarted by the update: its counters belong to the router, which stays.
     assert after - before == 1  # the smoke request and nothing else
@@ -282,15 +292,12 @@ def test_interrupted_apply_resumes_at_its_step(
             proc.wait(timeout=10)
         assert env.live() == ({"faulty-v3": 50, "green": 50}, {})
         code, plan = env.mlops(capsys, "plan")
-        assert (
-            "resuming interrupted rollout of faulty-v3 at step 2/3" in plan and "<- resumes here" in plan
-        ), plan
+        assert "resuming interrupted rollout of faulty-v3 at step 2/3" in plan, plan
+        assert "<- resumes here" in plan, plan
         code, status = env.mlops(capsys, "status")
-        assert (
-            "running faulty-v3" in status
-            and "step 2/3 weight 50%" in status
-            and "s left in this step" in status
-        ), status
+        assert "running faulty-v3" in status, status
+        assert "step 2/3 weight 50%" in status, status
+        assert "s left in this step" in status, status
         clock = env.step_clock(monkeypatch, "faulty-v3")
         code, out = env.mlops(capsys, "apply", "--auto-approve")
     assert code == 0, out
