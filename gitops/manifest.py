@@ -1,20 +1,19 @@
-"""The environment manifest (environments/<env>/environment.yaml) and its JSON Schema."""
+"""The environment manifest (environments/<env>/environment.yaml), checked against its JSON Schema
+(package data in :mod:`gitops.schemas`)."""
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import jsonschema
 
+from gitops import schemas
 from gitops.errors import Diagnostic, InputErrors
+from gitops.model.policy_rules import pinning_required
 from gitops.yamlmarks import YamlDoc, YamlSyntaxError, load_yaml
 
-SCHEMA_DIR = Path(__file__).resolve().parent.parent / "environments" / "schema"
-SCHEMA_PATH = SCHEMA_DIR / "environment.schema.json"
-ROLLOUT_SCHEMA_PATH = SCHEMA_DIR / "rollout.schema.json"
 MANIFEST_NAMES = ("environment.yaml", "environment.yml")
 
 
@@ -45,19 +44,15 @@ class Manifest:
 
 
 def load_schema() -> dict[str, Any]:
-    with SCHEMA_PATH.open(encoding="utf-8") as fh:
-        schema: dict[str, Any] = json.load(fh)
-    return schema
+    return schemas.load(schemas.ENVIRONMENT)
 
 
 def load_rollout_schema() -> dict[str, Any]:
-    with ROLLOUT_SCHEMA_PATH.open(encoding="utf-8") as fh:
-        schema: dict[str, Any] = json.load(fh)
-    return schema
+    return schemas.load(schemas.ROLLOUT)
 
 
 def schema_validator(schema: dict[str, Any]) -> jsonschema.Draft202012Validator:
-    """A validator that resolves `rollout.schema.json` from the shipped file, never the network."""
+    """A validator that resolves `rollout.schema.json` from the package data, never the network."""
     from referencing import Registry, Resource
 
     rollout = load_rollout_schema()
@@ -74,8 +69,7 @@ def find_manifest(env_dir: Path) -> Path:
             Diagnostic(
                 str(env_dir),
                 0,
-                f"no environment.yaml in {env_dir}; create one "
-                "(see environments/schema/environment.schema.json)",
+                f"no environment.yaml in {env_dir}; create one (see {schemas.source(schemas.ENVIRONMENT)})",
             )
         ]
     )
@@ -122,7 +116,8 @@ def _build(env_dir: Path, path: Path, data: dict[str, Any]) -> Manifest:
         resource_group=data.get("resource_group"),
         workspace=data.get("workspace"),
         prune=bool(data.get("prune", False)),
-        require_pinned_versions=bool(data.get("require_pinned_versions", False)),
+        # Explicit in the manifest, else production pins (the checkov check decides the same way).
+        require_pinned_versions=pinning_required(env_dir.name, data),
         apply=ApplySettings(
             concurrency=int(a.get("concurrency", 4)),
             deployment_timeout_minutes=int(a.get("deployment_timeout_minutes", 60)),
@@ -139,9 +134,7 @@ def _build(env_dir: Path, path: Path, data: dict[str, Any]) -> Manifest:
 def validate_manifest_doc(doc: YamlDoc) -> list[Diagnostic]:
     if not isinstance(doc.data, dict):
         return [doc.diag("the manifest must be a mapping with at least `target:`")]
-    return schema_diagnostics(
-        doc, schema_validator(load_schema()), "environments/schema/environment.schema.json"
-    )
+    return schema_diagnostics(doc, schema_validator(load_schema()), schemas.source(schemas.ENVIRONMENT))
 
 
 def schema_diagnostics(

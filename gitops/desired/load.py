@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from gitops.desired.discover import EndpointFiles, discover
+from gitops.desired.rules.exposure import private_deployment, private_endpoint
 from gitops.desired.rules.managed import managed_deployment, managed_endpoint
 from gitops.desired.rules.monitors import is_monitor_schedule, monitor_target
 from gitops.desired.rules.names import (
@@ -87,7 +88,7 @@ def load_deployment(path: Path, ep: DesiredEndpoint, manifest: Manifest) -> list
     unmanaged = managed_deployment(doc)
     if unmanaged:
         return diags + unmanaged
-    diags += committed_secrets(doc)
+    diags += committed_secrets(doc) + private_deployment(doc, manifest)
     if manifest.require_pinned_versions:
         diags += pinned_versions(doc)
     entity, sdk_diags = _sdk_load(load_online_deployment, doc, "managed online deployment")
@@ -128,7 +129,7 @@ def load_endpoint(files: EndpointFiles, state: DesiredState, seen: dict[str, Yam
     if doc is None:
         return diags
     entity, sdk_diags = _sdk_load(load_online_endpoint, doc, "online endpoint")
-    diags += sdk_diags
+    diags += sdk_diags + private_endpoint(doc, state.manifest)
     name = doc.data.get("name")
     if not isinstance(name, str):
         return diags

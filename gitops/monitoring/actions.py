@@ -2,7 +2,7 @@
 
 Configured in our own file, not inside Azure's schedule YAML (whose schema we do not extend):
 ``environments/<env>/monitor-actions/<monitor name>.yml`` (or ``--actions FILE``), validated
-against ``actions.schema.json``::
+against ``gitops/schemas/actions.schema.json``::
 
     actions:
       - type: webhook               # POST the breach summary as JSON
@@ -29,11 +29,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from gitops import schemas
 from gitops.errors import GitopsError, InputErrors
 from gitops.monitoring.results import MonitorResult, SignalResult
 from gitops.yamlmarks import YamlSyntaxError, load_yaml
 
-SCHEMA_PATH = Path(__file__).with_name("actions.schema.json")
 RETRYABLE_STATUS = frozenset({408, 425, 429, 500, 502, 503, 504})
 REQUEST_KIND = "mlops.retraining-request/v1"
 
@@ -64,7 +64,7 @@ def load_actions(path: Path) -> ActionsConfig:
         doc = load_yaml(path)
     except YamlSyntaxError as exc:
         raise InputErrors([exc.diagnostic]) from None
-    schema = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+    schema = schemas.load(schemas.ACTIONS)
     validator = jsonschema.Draft202012Validator(schema)
     diags = []
     for err in sorted(validator.iter_errors(doc.data), key=lambda e: list(e.absolute_path)):

@@ -9,6 +9,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from gitops import schemas
 from gitops.errors import Diagnostic
 from gitops.manifest import load_rollout_schema, schema_diagnostics, schema_validator
 from gitops.yamlmarks import YamlDoc, YamlSyntaxError, load_yaml
@@ -208,9 +209,7 @@ def check_rollout_doc(doc: YamlDoc) -> list[Diagnostic]:
     """Schema errors plus what the schema cannot say (smoke request file exists), file:line."""
     if not isinstance(doc.data, dict):
         return [doc.diag("a rollout strategy must be a YAML mapping")]
-    diags = schema_diagnostics(
-        doc, schema_validator(load_rollout_schema()), "environments/schema/rollout.schema.json"
-    )
+    diags = schema_diagnostics(doc, schema_validator(load_rollout_schema()), schemas.source(schemas.ROLLOUT))
     return diags + check_rollout_values(doc, doc.data, ())
 
 

@@ -3,17 +3,29 @@
 Loaded by `mlops scan` with `--external-checks-dir policies/checkov`; each check's test is in
 tests/policies/test_checks.py. Cross-resource checks (compute vs its workspace, budget) read the
 scanned template once, because checkov hands a Python check only the resource itself.
+
+What "prod" is and what counts as public access disabled are shared with the GitOps checks and
+`mlops validate` (gitops/model/policy_rules.py, imported from the repository root as in
+mlp_gitops_checks.py).
 """
 
 from __future__ import annotations
 
 import json
+import sys
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 from checkov.arm.base_resource_check import BaseResourceCheck
 from checkov.common.bridgecrew.severities import get_severity
 from checkov.common.models.enums import CheckCategories, CheckResult
+
+_REPOSITORY = str(Path(__file__).resolve().parents[2])
+if _REPOSITORY not in sys.path:
+    sys.path.append(_REPOSITORY)
+
+from gitops.model import policy_rules  # noqa: E402 - importable only once the root is on sys.path
 
 COMPUTES = ("Microsoft.MachineLearningServices/workspaces/computes",)
 WORKSPACES = ("Microsoft.MachineLearningServices/workspaces",)
@@ -177,7 +189,7 @@ class WorkspaceManagedNetworkInProd(_Check):
         )
 
     def scan_resource_conf(self, conf: dict[str, Any]) -> CheckResult:
-        if _environment(conf) != "prod":
+        if not policy_rules.is_production(_environment(conf)):
             return CheckResult.UNKNOWN
         network = _props(conf).get("managedNetwork")
         mode = network.get("isolationMode") if isinstance(network, dict) else None
@@ -198,7 +210,7 @@ class ExplicitPublicNetworkAccess(_Check):
         value = _props(conf).get("publicNetworkAccess")
         if value not in ("Enabled", "Disabled"):
             return CheckResult.FAILED
-        if _environment(conf) == "prod" and value != "Disabled":
+        if policy_rules.is_production(_environment(conf)) and not policy_rules.public_access_disabled(value):
             return CheckResult.FAILED
         return CheckResult.PASSED
 

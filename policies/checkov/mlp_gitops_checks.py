@@ -3,11 +3,18 @@
 checkov's yaml framework ships no checks and has no graph registry, so these are document-level
 Python checks. The environment is the directory after `environments/` in the file's path; the
 prod-only rules skip other environments (UNKNOWN is not reported).
+
+The rules themselves (what is a secret, what is pinned, what a monitor needs, what prod must not
+expose) are gitops/model/policy_rules.py, the module `mlops validate` runs too, so that a file
+passes both gates or neither. checkov runs in its own tool venv without this project installed:
+the repository root goes on sys.path (at the end, so nothing of checkov's is shadowed) and only
+that dependency-free module is imported from it.
 """
 
 from __future__ import annotations
 
-import re
+import sys
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -19,14 +26,11 @@ from checkov.common.util.consts import END_LINE, START_LINE
 from checkov.yaml_doc.base_yaml_check import BaseYamlCheck
 from checkov.yaml_doc.enums import BlockType
 
-SENSITIVE_NAME = re.compile(
-    r"(secret|password|passwd|token|api[_-]?key|access[_-]?key|_key$|connection[_-]?string|sas)", re.I
-)
-SECRET_VALUE = re.compile(
-    r"(AccountKey=|SharedAccessSignature=|sig=[A-Za-z0-9%]{20,}|-----BEGIN [A-Z ]*PRIVATE KEY|Password=)",
-    re.I,
-)
-PINNED = re.compile(r"^azureml:[A-Za-z0-9_.-]+:(?!latest$)[A-Za-z0-9_.-]+$")
+_REPOSITORY = str(Path(__file__).resolve().parents[2])
+if _REPOSITORY not in sys.path:
+    sys.path.append(_REPOSITORY)
+
+from gitops.model import policy_rules  # noqa: E402 - importable only once the root is on sys.path
 
 
 def _clean(value: Any) -> Any:
@@ -38,8 +42,15 @@ def _clean(value: Any) -> Any:
     return value
 
 
-def _truthy(value: Any) -> bool:
-    return value is True or str(value).strip().lower() == "true"
+def _read_yaml(path: Path) -> dict[str, Any]:
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    return data if isinstance(data, dict) else {}
+
+
+def _first_file(folder: Path, stem: str) -> Path | None:
+    return next(
+        (folder / f"{stem}{ext}" for ext in (".yml", ".yaml") if (folder / f"{stem}{ext}").is_file()), None
+    )
 
 
 class _DocCheck(BaseYamlCheck):
@@ -56,11 +67,11 @@ class _DocCheck(BaseYamlCheck):
         # BaseCheck.run sets entity_path to "<scanned file>:<type>:<name>" before scanning.
         return Path(self.entity_path.split(":", 1)[0])
 
-    def environment(self) -> str | None:
+    def environment_dir(self) -> Path | None:
         parts = self.file().parts
         for i, part in enumerate(parts[:-1]):
             if part == "environments":
-                return parts[i + 1]
+                return Path(*parts[: i + 2])
         return None
 
     def document_kind(self, doc: dict[str, Any]) -> str:
@@ -73,12 +84,15 @@ class _DocCheck(BaseYamlCheck):
             return "monitor"
         return ""
 
+    def applies(self, env_dir: Path) -> bool:
+        return not self.prod_only or policy_rules.is_production(env_dir.name)
+
     def scan_entity_conf(self, conf: dict[str, Any], entity_type: str) -> CheckResult:
         doc = _clean(conf)
         if not isinstance(doc, dict) or self.document_kind(doc) != self.kind:
             return CheckResult.UNKNOWN
-        env = self.environment()
-        if env is None or (self.prod_only and env != "prod"):
+        env_dir = self.environment_dir()
+        if env_dir is None or not self.applies(env_dir):
             return CheckResult.UNKNOWN
         return CheckResult.PASSED if self.ok(doc) else CheckResult.FAILED
 
@@ -97,10 +111,7 @@ class ProdEndpointPrivate(_DocCheck):
         )
 
     def ok(self, doc: dict[str, Any]) -> bool:
-        return str(doc.get("public_network_access", "")).lower() == "disabled" and doc.get("auth_mode") in (
-            "aad_token",
-            "aml_token",
-        )
+        return not policy_rules.endpoint_exposure(doc)
 
 
 class ProdDeploymentNoEgress(_DocCheck):
@@ -114,7 +125,7 @@ class ProdDeploymentNoEgress(_DocCheck):
         )
 
     def ok(self, doc: dict[str, Any]) -> bool:
-        return str(doc.get("egress_public_network_access", "")).lower() == "disabled"
+        return not policy_rules.deployment_exposure(doc)
 
 
 class ProdDeploymentRedundant(_DocCheck):
@@ -146,7 +157,7 @@ class ProdDeploymentAppInsights(_DocCheck):
         )
 
     def ok(self, doc: dict[str, Any]) -> bool:
-        return _truthy(doc.get("app_insights_enabled"))
+        return policy_rules.is_true(doc.get("app_insights_enabled"))
 
 
 class ProdDeploymentPinned(_DocCheck):
@@ -159,8 +170,13 @@ class ProdDeploymentPinned(_DocCheck):
             CheckCategories.SUPPLY_CHAIN,
         )
 
+    def applies(self, env_dir: Path) -> bool:
+        # As `mlops validate` decides: require_pinned_versions in environment.yaml, else prod pins.
+        manifest = _first_file(env_dir, "environment")
+        return policy_rules.pinning_required(env_dir.name, _read_yaml(manifest) if manifest else {})
+
     def ok(self, doc: dict[str, Any]) -> bool:
-        return all(isinstance(doc.get(k), str) and PINNED.match(doc[k]) for k in ("model", "environment"))
+        return not policy_rules.unpinned_versions(doc)
 
 
 class NoSecretsInEnvironmentVariables(_DocCheck):
@@ -175,13 +191,10 @@ class NoSecretsInEnvironmentVariables(_DocCheck):
         )
 
     def ok(self, doc: dict[str, Any]) -> bool:
-        variables = doc.get("environment_variables") or {}
-        if not isinstance(variables, dict):
+        variables = doc.get("environment_variables")
+        if variables is not None and not isinstance(variables, dict):
             return False
-        return not any(
-            SENSITIVE_NAME.search(str(name)) or SECRET_VALUE.search(str(value))
-            for name, value in variables.items()
-        )
+        return not policy_rules.committed_secrets(doc)
 
 
 class MonitorHasDataCollection(_DocCheck):
@@ -196,27 +209,27 @@ class MonitorHasDataCollection(_DocCheck):
         )
 
     def ok(self, doc: dict[str, Any]) -> bool:
-        target = (doc.get("create_monitor") or {}).get("monitoring_target") or {}
-        ref = str(target.get("endpoint_deployment_id", ""))
-        match = re.fullmatch(r"azureml:([A-Za-z0-9_-]+):([A-Za-z0-9_-]+)", ref)
-        if not match:
+        env_dir = self.environment_dir()
+        if env_dir is None:
             return False
-        endpoint, deployment = match.groups()
-        env_dir = self.file().parent.parent
-        candidates = [
-            env_dir / "endpoints" / endpoint / "deployments" / f"{deployment}{ext}"
-            for ext in (".yml", ".yaml")
-        ]
-        for path in candidates:
-            if path.is_file():
-                spec = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-                collections = (spec.get("data_collector") or {}).get("collections") or {}
-                return all(
-                    _truthy((collections.get(name) or {}).get("enabled"))
-                    for name in ("model_inputs", "model_outputs")
-                )
-        # A monitor on a deployment that is not declared in this environment watches nothing.
-        return False
+        _, findings = policy_rules.monitor_target(
+            policy_rules.monitor_target_ref(doc), lambda endpoint: _declared_deployments(env_dir, endpoint)
+        )
+        return not findings
+
+
+def _declared_deployments(
+    env_dir: Path, endpoint: str
+) -> Mapping[str, policy_rules.DeclaredDeployment] | None:
+    """The deployments under environments/<env>/endpoints/<endpoint>/, by name, as validate loads them."""
+    folder = env_dir / "endpoints" / endpoint
+    if _first_file(folder, "endpoint") is None:
+        return None
+    found: dict[str, policy_rules.DeclaredDeployment] = {}
+    for path in sorted((folder / "deployments").glob("*.y*ml")):
+        data = _read_yaml(path)
+        found[str(data.get("name") or path.stem)] = policy_rules.DeclaredDeployment(data, str(path))
+    return found
 
 
 check_endpoint_private = ProdEndpointPrivate()
