@@ -41,7 +41,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("status", "gitops.commands"),
     Command("monitor", "gitops.monitoring.cli"),
     Command("render", "mlplatform.cli"),
-    Command("scan", "mlplatform.scan"),
+    Command("scan", "mlops.scan"),
     Command("demo", "mlops.demo"),
     Command("down", "target:local"),
     Command("get-credentials", "target:local"),

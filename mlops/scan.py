@@ -1,5 +1,9 @@
 """`mlops scan`: the policy gate CI runs on every pull request, offline.
 
+It lives in the app because it is where the two halves meet: it renders the platform's stacks
+(mlplatform) and runs checkov with checks whose rules are the reconciler's own
+(gitops/model/policy_rules.py, shared with `mlops validate`).
+
 Renders both stacks to ARM and runs checkov (pinned, from its own tool venv `.venv-checkov`, never
 downloading anything) twice in parallel: once over the ARM templates, the environments' YAML and
 the GitHub workflows with our custom checks, once as a secrets scan of the repository. Writes SARIF,
@@ -23,8 +27,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-# Not imported from .config: `register` must stay cheap (no jsonschema import for `mlops --help`).
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
+# Not imported from mlplatform.config: `register` must stay cheap (no Pulumi or jsonschema import
+# for `mlops --help`), and `mlops scan` must stay listed when the platform's dependencies are missing.
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
 CHECKOV_VERSION = "3.3.30"
 DEFAULT_CHECKOV = PROJECT_ROOT / ".venv-checkov" / "bin" / "checkov"
 CHECKS_DIR = PROJECT_ROOT / "policies" / "checkov"
@@ -99,7 +104,7 @@ def _reports(path: Path) -> list[dict[str, Any]]:
 def _collect(
     reports: list[dict[str, Any]], rules: list[Any], stack_of: dict[str, str], outcome: Outcome
 ) -> None:
-    from .arm import Suppression
+    from mlplatform.arm import Suppression
 
     for report in reports:
         framework = str(report.get("check_type", "?"))
@@ -227,7 +232,7 @@ def format_summary(outcome: Outcome, seconds: float, expired_lines: list[str]) -
 
 
 def run(args: argparse.Namespace) -> int:
-    from . import arm
+    from mlplatform import arm
 
     checkov: Path = args.checkov
     if not checkov.exists():
@@ -258,7 +263,7 @@ def run(args: argparse.Namespace) -> int:
             [
                 sys.executable,
                 "-m",
-                "mlplatform.scan",
+                "mlops.scan",
                 "--render",
                 stack,
                 str(arm_dir / f"{stack}.json"),
@@ -323,8 +328,8 @@ def _start(cmd: list[str], cwd: Path) -> subprocess.Popen[str]:
 
 def _render_one(stack: str, out: Path, stack_file: Path, suppressions: Path) -> int:
     """Child-process entry: render one stack to an ARM template with the active suppressions."""
-    from . import arm, render
-    from .config import ConfigError
+    from mlplatform import arm, render
+    from mlplatform.config import ConfigError
 
     try:
         rules = arm.load_suppressions(suppressions)
@@ -338,5 +343,5 @@ def _render_one(stack: str, out: Path, stack_file: Path, suppressions: Path) -> 
 
 if __name__ == "__main__":
     if len(sys.argv) != 6 or sys.argv[1] != "--render":
-        sys.exit("usage: python -m mlplatform.scan --render STACK OUT STACK_FILE SUPPRESSIONS")
+        sys.exit("usage: python -m mlops.scan --render STACK OUT STACK_FILE SUPPRESSIONS")
     sys.exit(_render_one(sys.argv[2], Path(sys.argv[3]), Path(sys.argv[4]), Path(sys.argv[5])))

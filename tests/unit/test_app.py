@@ -80,7 +80,7 @@ def test_a_module_that_cannot_be_imported_fails_only_its_commands(
     out = _help(capsys)
     assert "render" in out
     assert "UNAVAILABLE: mlplatform.cli cannot be imported" in out
-    assert "scan " in out  # mlplatform.scan is its own entry and still imports
+    assert "scan " in out  # mlops.scan is its own entry and still imports
 
     # Any arguments: the command cannot run, and says why instead of a usage error or a traceback.
     assert cli.main(["render", "--stack", "dev", "--out", "x.json"]) == 1
