@@ -34,6 +34,7 @@ def _copy(dest: Path) -> None:
         shutil.copytree(ROOT / folder, dest / folder)
 
 
+@pytest.mark.slow  # renders both stacks and runs checkov once over everything (about 15 s)
 def test_scan_fails_exactly_on_planted_findings(tmp_path: Path) -> None:
     checkov = require_checkov()
     repo = tmp_path / "repo"
