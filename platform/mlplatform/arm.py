@@ -1,10 +1,10 @@
 """Offline capture -> ARM deployment template, so checkov's Azure ARM checks can scan what Pulumi deploys.
 
 checkov cannot read Pulumi programs. azure-native is generated from the same REST specs as ARM, so
-the captured wire inputs are nearly ARM already; what differs is undone here with small reviewed
-tables per type (`TYPE_SPECS`): the API version the SDK uses, fields azure-native lifts out of
-`properties` ("flattening"), fields it renames, and list items it flattens. Every table entry is
-covered by tests/infra/test_arm.py.
+the captured wire inputs are nearly ARM already; what differs is undone here with the rendering
+columns of the one resource-type table (resource_types.RESOURCE_TYPES): the API version the SDK
+uses, fields azure-native lifts out of `properties` ("flattening"), fields it renames, and list items
+it flattens. Every row is covered by tests/infra/test_arm.py.
 
 Subscription-scope resources (the resource group, policy definitions and initiatives) cannot sit in
 a resource-group template, so they go into one nested deployment at subscription scope; checkov
@@ -19,7 +19,7 @@ from __future__ import annotations
 import datetime as dt
 import fnmatch
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +27,7 @@ import yaml
 
 from .config import PROJECT_ROOT
 from .render import FAKE_SUBSCRIPTION, Capture
-from .resource_types import RESOURCE_TYPES
+from .resource_types import arm_names, resource_type
 
 SCHEMA_RG = "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#"
 SCHEMA_SUB = "https://schema.management.azure.com/schemas/2018-05-01/subscriptionDeploymentTemplate.json#"
@@ -35,77 +35,6 @@ SUPPRESSIONS_FILE = PROJECT_ROOT / "policies" / "suppressions.yaml"
 
 # Top-level keys of an ARM resource (everything else a flattened type declares goes to `properties`).
 TOP_LEVEL = ("location", "tags", "sku", "kind", "identity", "zones", "plan", "etag", "managedBy")
-
-
-@dataclass(frozen=True)
-class TypeSpec:
-    api_version: str
-    # azure-native lifts these types' ARM `properties` to the top level; put them back.
-    flattened: bool = True
-    # azure-native name -> ARM name, for keys inside `properties`.
-    renames: dict[str, str] = field(default_factory=dict)
-    # Keys that ARM keeps in `properties` although they are top-level in other types.
-    in_properties: tuple[str, ...] = ()
-    # List-valued properties whose items azure-native flattens ({name, ...} -> {name, properties}).
-    flattened_items: tuple[str, ...] = ()
-    subscription_scope: bool = False
-
-
-# API versions are the ones the installed pulumi-azure-native uses ("Uses Azure REST API version"
-# in each resource's docstring); tests/infra/test_arm.py checks them against the SDK source.
-TYPE_SPECS: dict[str, TypeSpec] = {
-    "azure-native:resources:ResourceGroup": TypeSpec("2024-03-01", subscription_scope=True),
-    "azure-native:operationalinsights:Workspace": TypeSpec("2023-09-01", in_properties=("sku",)),
-    "azure-native:applicationinsights:Component": TypeSpec(
-        "2020-02-02",
-        # ARM keeps the legacy Application Insights casing; azure-native camel-cases it.
-        renames={
-            "applicationType": "Application_Type",
-            "flowType": "Flow_Type",
-            "requestSource": "Request_Source",
-            "workspaceResourceId": "WorkspaceResourceId",
-            "ingestionMode": "IngestionMode",
-            "disableLocalAuth": "DisableLocalAuth",
-            "retentionInDays": "RetentionInDays",
-            "samplingPercentage": "SamplingPercentage",
-            "disableIpMasking": "DisableIpMasking",
-        },
-    ),
-    "azure-native:monitor:ActionGroup": TypeSpec("2024-10-01-preview"),
-    "azure-native:monitor:DiagnosticSetting": TypeSpec("2021-05-01-preview"),
-    "azure-native:network:NetworkSecurityGroup": TypeSpec("2024-05-01", flattened_items=("securityRules",)),
-    "azure-native:network:VirtualNetwork": TypeSpec("2024-05-01"),
-    "azure-native:network:NatGateway": TypeSpec("2024-05-01"),
-    "azure-native:network:PublicIPAddress": TypeSpec("2024-05-01"),
-    "azure-native:network:Subnet": TypeSpec("2024-05-01"),
-    "azure-native:network:PrivateEndpoint": TypeSpec(
-        "2024-05-01", flattened_items=("privateLinkServiceConnections", "manualPrivateLinkServiceConnections")
-    ),
-    "azure-native:network:PrivateDnsZoneGroup": TypeSpec(
-        "2024-05-01", flattened_items=("privateDnsZoneConfigs",)
-    ),
-    "azure-native:privatedns:PrivateZone": TypeSpec("2024-06-01"),
-    "azure-native:privatedns:VirtualNetworkLink": TypeSpec("2024-06-01"),
-    "azure-native:managedidentity:UserAssignedIdentity": TypeSpec("2023-01-31"),
-    "azure-native:managedidentity:FederatedIdentityCredential": TypeSpec("2023-01-31"),
-    "azure-native:keyvault:Vault": TypeSpec("2024-11-01", flattened=False),
-    "azure-native:storage:StorageAccount": TypeSpec(
-        "2024-01-01",
-        renames={"enableHttpsTrafficOnly": "supportsHttpsTrafficOnly", "networkRuleSet": "networkAcls"},
-    ),
-    "azure-native:storage:BlobServiceProperties": TypeSpec("2024-01-01"),
-    "azure-native:storage:BlobContainer": TypeSpec("2024-01-01"),
-    "azure-native:containerregistry:Registry": TypeSpec("2023-01-01-preview"),
-    "azure-native:machinelearningservices:Workspace": TypeSpec("2025-12-01"),
-    "azure-native:machinelearningservices:Compute": TypeSpec("2025-12-01", flattened=False),
-    "azure-native:authorization:RoleAssignment": TypeSpec("2022-04-01"),
-    "azure-native:authorization:ManagementLockByScope": TypeSpec("2020-05-01"),
-    "azure-native:consumption:Budget": TypeSpec("2024-08-01"),
-    "azure-native:authorization:PolicyDefinition": TypeSpec("2025-01-01", subscription_scope=True),
-    "azure-native:authorization:PolicySetDefinition": TypeSpec("2025-01-01", subscription_scope=True),
-    "azure-native:authorization:PolicyAssignment": TypeSpec("2025-01-01"),
-    "azure-native:authorization:PolicyExemption": TypeSpec("2022-07-01-preview"),
-}
 
 
 class SuppressionError(Exception):
@@ -200,27 +129,23 @@ def _numbers(value: Any) -> Any:
 
 
 def arm_name(token: str, inputs: dict[str, Any], logical: str) -> str:
-    spec = RESOURCE_TYPES[token]
-    names = [k[1:] if k.startswith("=") else str(inputs.get(k) or logical) for k in spec.name_keys]
-    return "/".join(names)
+    return "/".join(arm_names(token, inputs, logical))
 
 
 def to_resource(resource: dict[str, Any], rg_id: str | None) -> tuple[dict[str, Any], bool]:
     """One captured azure-native resource as an ARM resource; the flag says subscription scope."""
     token = resource["type"]
-    if token not in TYPE_SPECS or token not in RESOURCE_TYPES:
-        raise KeyError(f"no ARM rendering for {token}; add it to arm.TYPE_SPECS and resource_types")
-    spec, names = TYPE_SPECS[token], RESOURCE_TYPES[token]
+    spec = resource_type(token)
     inputs: dict[str, Any] = _numbers(dict(resource["inputs"]))
-    consumed = {k for k in names.name_keys if not k.startswith("=")} | {"resourceGroupName"}
+    consumed = {k for k in spec.name_keys if not k.startswith("=")} | {"resourceGroupName"}
     out: dict[str, Any] = {
-        "type": names.arm_type,
+        "type": spec.arm_type,
         "apiVersion": spec.api_version,
         "name": arm_name(token, inputs, resource["name"]),
     }
-    if names.scope_key:
-        consumed.add(names.scope_key)
-        scope = inputs.get(names.scope_key)
+    if spec.scope_key:
+        consumed.add(spec.scope_key)
+        scope = inputs.get(spec.scope_key)
         # Extension resources on the deployment's own resource group need no scope.
         if scope and scope != rg_id:
             out["scope"] = scope
@@ -233,7 +158,9 @@ def to_resource(resource: dict[str, Any], rg_id: str | None) -> tuple[dict[str, 
         elif spec.flattened:
             properties[spec.renames.get(key, key)] = value
         else:
-            raise KeyError(f"{token}: unexpected top-level input {key!r}; extend arm.TYPE_SPECS")
+            raise KeyError(
+                f"{token}: unexpected top-level input {key!r}; extend its row in resource_types.RESOURCE_TYPES"
+            )
     for key in spec.flattened_items:
         if key in properties:
             properties[key] = _flatten_items(properties[key])

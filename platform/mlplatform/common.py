@@ -1,8 +1,23 @@
-"""Names, built-in role IDs and small helpers shared by the components."""
+"""What every component shares: where resources go (Placement), built-in role IDs, DNS zone names."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
+
 import pulumi
+
+
+@dataclass(frozen=True)
+class Placement:
+    """Where a component puts its resources and how it names and tags them."""
+
+    resource_group_name: pulumi.Input[str]
+    location: str
+    tags: Mapping[str, str]
+    # Prefix of every resource name: <project>-<environment>, e.g. mlops-prod.
+    base_name: str
+
 
 # Built-in Azure RBAC role definition GUIDs (the same in every tenant). Owner, Contributor and
 # User Access Administrator are deliberately absent: no identity of this platform gets them.
@@ -48,7 +63,3 @@ def role_definition_id(subscription_id: pulumi.Input[str], role: str) -> pulumi.
     return pulumi.Output.concat(
         "/subscriptions/", subscription_id, "/providers/Microsoft.Authorization/roleDefinitions/", ROLES[role]
     )
-
-
-def child(parent: pulumi.Resource) -> pulumi.ResourceOptions:
-    return pulumi.ResourceOptions(parent=parent)

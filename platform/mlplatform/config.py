@@ -3,14 +3,19 @@
 Every value of a stack file is checked here before a single resource is declared, so a typo
 fails with the key, the stack file (and line, when the file is at hand) and what is expected,
 instead of a provider error half-way through `pulumi up`.
+
+SCHEMA is the single source of every setting's type, range and default: an optional setting's
+`default` is filled in before the typed dataclasses are built, so the dataclasses carry no defaults
+of their own. What the settings mean for the resources is decided in stack.py, nowhere else.
 """
 
 from __future__ import annotations
 
+import copy
 import ipaddress
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -51,9 +56,9 @@ SCHEMA: dict[str, Any] = {
         "costCenter": {"type": "string", "minLength": 1, "maxLength": 64},
         "nameSuffix": {"type": "string", "pattern": "^[a-z0-9]{2,6}$"},
         "publicNetworkAccess": _PNA,
-        "deleteLocks": {"type": "boolean"},
-        "logRetentionDays": {"type": "integer", "minimum": 30, "maximum": 730},
-        "keyVaultSoftDeleteDays": {"type": "integer", "minimum": 7, "maximum": 90},
+        "deleteLocks": {"type": "boolean", "default": False},
+        "logRetentionDays": {"type": "integer", "minimum": 30, "maximum": 730, "default": 90},
+        "keyVaultSoftDeleteDays": {"type": "integer", "minimum": 7, "maximum": 90, "default": 90},
         "network": {
             "type": "object",
             "additionalProperties": False,
@@ -62,9 +67,10 @@ SCHEMA: dict[str, Any] = {
                 "addressSpace": _CIDR,
                 "privateEndpointSubnet": _CIDR,
                 "trainingSubnet": _CIDR,
-                "reservedAddressSpaces": {"type": "array", "items": _CIDR},
+                "reservedAddressSpaces": {"type": "array", "items": _CIDR, "default": []},
                 "centralDnsZoneIds": {
                     "type": "object",
+                    "default": {},
                     "additionalProperties": {
                         "type": "string",
                         "pattern": "^/subscriptions/[^/]+/resourceGroups/[^/]+/providers/"
@@ -76,6 +82,7 @@ SCHEMA: dict[str, Any] = {
         "storage": {
             "type": "object",
             "additionalProperties": False,
+            "default": {},
             "properties": {
                 "sku": {
                     "type": "string",
@@ -86,8 +93,9 @@ SCHEMA: dict[str, Any] = {
                         "Standard_GZRS",
                         "Standard_RAGZRS",
                     ],
+                    "default": "Standard_ZRS",
                 },
-                "softDeleteDays": {"type": "integer", "minimum": 1, "maximum": 365},
+                "softDeleteDays": {"type": "integer", "minimum": 1, "maximum": 365, "default": 14},
             },
         },
         "workspace": {
@@ -99,10 +107,11 @@ SCHEMA: dict[str, Any] = {
                     "type": "string",
                     "enum": ["Disabled", "AllowInternetOutbound", "AllowOnlyApprovedOutbound"],
                 },
-                "firewallSku": {"type": "string", "enum": ["Basic", "Standard"]},
-                "hbiWorkspace": {"type": "boolean"},
+                "firewallSku": {"type": "string", "enum": ["Basic", "Standard"], "default": "Standard"},
+                "hbiWorkspace": {"type": "boolean", "default": False},
                 "outboundRules": {
                     "type": "array",
+                    "default": [],
                     "items": {
                         "type": "object",
                         "additionalProperties": False,
@@ -112,8 +121,8 @@ SCHEMA: dict[str, Any] = {
                             "type": {"type": "string", "enum": ["FQDN", "ServiceTag"]},
                             "fqdn": {"type": "string", "minLength": 3},
                             "serviceTag": {"type": "string", "minLength": 2},
-                            "protocol": {"type": "string", "enum": ["TCP", "UDP", "*"]},
-                            "portRanges": {"type": "string", "pattern": "^[0-9*,-]+$"},
+                            "protocol": {"type": "string", "enum": ["TCP", "UDP", "*"], "default": "TCP"},
+                            "portRanges": {"type": "string", "pattern": "^[0-9*,-]+$", "default": "443"},
                         },
                     },
                 },
@@ -126,8 +135,13 @@ SCHEMA: dict[str, Any] = {
             "properties": {
                 "vmSize": {"type": "string", "pattern": "^Standard_[A-Za-z0-9_]+$"},
                 "maxNodes": {"type": "integer", "minimum": 1, "maximum": 100},
-                "idleSecondsBeforeScaleDown": {"type": "integer", "minimum": 60, "maximum": 86400},
-                "lowPriority": {"type": "boolean"},
+                "idleSecondsBeforeScaleDown": {
+                    "type": "integer",
+                    "minimum": 60,
+                    "maximum": 86400,
+                    "default": 900,
+                },
+                "lowPriority": {"type": "boolean", "default": False},
             },
         },
         "budget": {
@@ -145,10 +159,12 @@ SCHEMA: dict[str, Any] = {
                 "actualThresholds": {
                     "type": "array",
                     "items": {"type": "number", "exclusiveMinimum": 0, "maximum": 1000},
+                    "default": [80, 100],
                 },
                 "forecastThresholds": {
                     "type": "array",
                     "items": {"type": "number", "exclusiveMinimum": 0, "maximum": 1000},
+                    "default": [100],
                 },
             },
         },
@@ -165,6 +181,7 @@ SCHEMA: dict[str, Any] = {
                 },
                 "exemptions": {
                     "type": "array",
+                    "default": [],
                     "items": {
                         "type": "object",
                         "additionalProperties": False,
@@ -196,13 +213,17 @@ class ConfigError(Exception):
     """A stack configuration value is wrong; the message says which, where and what is expected."""
 
 
+# The dataclasses below mirror SCHEMA one to one and have no defaults: SCHEMA's `default`s are
+# filled in before they are built (with_defaults), so a default is written down exactly once.
+
+
 @dataclass(frozen=True)
 class OutboundRule:
     name: str
     type: str
     destination: str
-    protocol: str = "TCP"
-    port_ranges: str = "443"
+    protocol: str
+    port_ranges: str
 
 
 @dataclass(frozen=True)
@@ -210,24 +231,24 @@ class NetworkConfig:
     address_space: str
     private_endpoint_subnet: str
     training_subnet: str
-    reserved_address_spaces: tuple[str, ...] = ()
-    central_dns_zone_ids: dict[str, str] = field(default_factory=dict)
+    reserved_address_spaces: tuple[str, ...]
+    central_dns_zone_ids: dict[str, str]
 
 
 @dataclass(frozen=True)
 class WorkspaceConfig:
     isolation_mode: str
-    firewall_sku: str = "Standard"
-    hbi_workspace: bool = False
-    outbound_rules: tuple[OutboundRule, ...] = ()
+    firewall_sku: str
+    hbi_workspace: bool
+    outbound_rules: tuple[OutboundRule, ...]
 
 
 @dataclass(frozen=True)
 class ComputeConfig:
     vm_size: str
     max_nodes: int
-    idle_seconds_before_scale_down: int = 900
-    low_priority: bool = False
+    idle_seconds_before_scale_down: int
+    low_priority: bool
 
 
 @dataclass(frozen=True)
@@ -235,8 +256,8 @@ class BudgetConfig:
     amount: float
     start_date: str
     contact_emails: tuple[str, ...]
-    actual_thresholds: tuple[float, ...] = (80.0, 100.0)
-    forecast_thresholds: tuple[float, ...] = (100.0,)
+    actual_thresholds: tuple[float, ...]
+    forecast_thresholds: tuple[float, ...]
 
 
 @dataclass(frozen=True)
@@ -251,12 +272,7 @@ class PolicyExemptionConfig:
 class PolicyConfig:
     effect: str
     allowed_locations: tuple[str, ...]
-    exemptions: tuple[PolicyExemptionConfig, ...] = ()
-
-    @property
-    def enforcement_mode(self) -> str:
-        # Audit also switches off the fixed-Deny built-ins (allowed locations, required tags).
-        return "Default" if self.effect == "Deny" else "DoNotEnforce"
+    exemptions: tuple[PolicyExemptionConfig, ...]
 
 
 @dataclass(frozen=True)
@@ -281,29 +297,11 @@ class PlatformConfig:
     budget: BudgetConfig
     policy: PolicyConfig
     ci: CiConfig
-    delete_locks: bool = False
-    log_retention_days: int = 90
-    key_vault_soft_delete_days: int = 90
-    storage_sku: str = "Standard_ZRS"
-    storage_soft_delete_days: int = 14
-
-    @property
-    def is_private(self) -> bool:
-        return self.public_network_access == "Disabled"
-
-    @property
-    def base_name(self) -> str:
-        return f"{self.project}-{self.environment}"
-
-    @property
-    def tags(self) -> dict[str, str]:
-        return {
-            "environment": self.environment,
-            "project": self.project,
-            "owner": self.owner,
-            "cost-center": self.cost_center,
-            "managed-by": "pulumi",
-        }
+    delete_locks: bool
+    log_retention_days: int
+    key_vault_soft_delete_days: int
+    storage_sku: str
+    storage_soft_delete_days: int
 
 
 # The offline render may run the program on a copy of a stack file (e.g. to try a change).
@@ -364,11 +362,11 @@ def _schema_errors(raw: dict[str, Any]) -> list[tuple[list[str | int], str]]:
         path = list(err.absolute_path)
         if err.validator == "required":
             missing = err.message.split("'")[1]
-            found.append((path + [missing], "is required but missing; add it to the stack file"))
+            found.append(([*path, missing], "is required but missing; add it to the stack file"))
         elif err.validator == "additionalProperties":
             extra = ", ".join(sorted(set(err.instance) - set(err.schema.get("properties", {}))))
             allowed = ", ".join(sorted(err.schema.get("properties", {})))
-            found.append((path + [extra], f"is not a known setting; allowed here: {allowed}"))
+            found.append(([*path, extra], f"is not a known setting; allowed here: {allowed}"))
         elif err.validator == "enum":
             found.append(
                 (path, f"is {err.instance!r}; expected one of {', '.join(map(str, err.validator_value))}")
@@ -404,10 +402,10 @@ def _walk_custom(
             if sub is None and isinstance(schema.get("additionalProperties"), dict):
                 sub = schema["additionalProperties"]
             if sub:
-                found += _walk_custom(value, sub, path + [key])
+                found += _walk_custom(value, sub, [*path, key])
     if isinstance(raw, list) and isinstance(schema.get("items"), dict):
         for i, value in enumerate(raw):
-            found += _walk_custom(value, schema["items"], path + [i])
+            found += _walk_custom(value, schema["items"], [*path, i])
     return found
 
 
@@ -509,64 +507,84 @@ def _policy_errors(policy: dict[str, Any], location: str | None) -> list[tuple[l
     return found
 
 
+def with_defaults(value: Any, schema: dict[str, Any]) -> Any:
+    """A copy of `value` with every missing optional setting set to its SCHEMA `default`."""
+    if isinstance(value, dict):
+        props: dict[str, Any] = schema.get("properties", {})
+        filled = {k: with_defaults(v, props.get(k, {})) for k, v in value.items()}
+        for key, sub in props.items():
+            if key not in filled and "default" in sub:
+                filled[key] = with_defaults(copy.deepcopy(sub["default"]), sub)
+        return filled
+    if isinstance(value, list) and isinstance(schema.get("items"), dict):
+        return [with_defaults(v, schema["items"]) for v in value]
+    return value
+
+
+def _prod_errors(raw: dict[str, Any]) -> list[tuple[list[str | int], str]]:
+    """What prod must be, whatever its stack file says."""
+    if raw["environment"] != "prod":
+        return []
+    found: list[tuple[list[str | int], str]] = []
+    if raw["publicNetworkAccess"] != "Disabled":
+        found.append((["publicNetworkAccess"], "prod must be private; expected Disabled"))
+    if raw["workspace"]["isolationMode"] != "AllowOnlyApprovedOutbound":
+        found.append(
+            (
+                ["workspace", "isolationMode"],
+                "prod requires AllowOnlyApprovedOutbound managed network isolation",
+            )
+        )
+    if raw["policy"]["effect"] != "Deny":
+        found.append((["policy", "effect"], "prod must enforce its policies; expected Deny"))
+    return found
+
+
+def _budget_errors(budget: Any) -> list[tuple[list[str | int], str]]:
+    if not isinstance(budget, dict):
+        return []
+    count = len(budget.get("actualThresholds", [])) + len(budget.get("forecastThresholds", []))
+    if count > 5:
+        return [(["budget"], f"has {count} thresholds; an Azure budget allows at most 5 notifications")]
+    return []
+
+
+def _report(problems: list[tuple[list[str | int], str]], *, stack: str, source: Path | None) -> str:
+    lines = []
+    for path, message in problems:
+        if path and path[0] == "azure-native:location":
+            lines.append(
+                f"{source.name if source else f'Pulumi.{stack}.yaml'}: azure-native:location {message}"
+            )
+        else:
+            lines.append(f"{_where(source, stack, path)} {message}")
+    return "\n".join(lines)
+
+
 def validate(raw: dict[str, Any], *, stack: str, location: str | None, source: Path | None) -> PlatformConfig:
     """Check everything, report every problem at once, and return the typed configuration."""
+    raw = with_defaults(raw, SCHEMA)
     problems = _schema_errors(raw)
     problems += _walk_custom(raw, SCHEMA, [])
     if not problems:
         problems += _network_errors(raw["network"])
         problems += _rule_errors(raw["workspace"])
-        if raw["environment"] == "prod":
-            if raw["publicNetworkAccess"] != "Disabled":
-                problems.append((["publicNetworkAccess"], "prod must be private; expected Disabled"))
-            if raw["workspace"]["isolationMode"] != "AllowOnlyApprovedOutbound":
-                problems.append(
-                    (
-                        ["workspace", "isolationMode"],
-                        "prod requires AllowOnlyApprovedOutbound managed network isolation",
-                    )
-                )
-            if raw["policy"]["effect"] != "Deny":
-                problems.append((["policy", "effect"], "prod must enforce its policies; expected Deny"))
+        problems += _prod_errors(raw)
         problems += _policy_errors(raw["policy"], location)
-    budget = raw.get("budget")
-    if isinstance(budget, dict):
-        count = len(budget.get("actualThresholds", [80, 100])) + len(budget.get("forecastThresholds", [100]))
-        if count > 5:
-            problems.append(
-                (["budget"], f"has {count} thresholds; an Azure budget allows at most 5 notifications")
-            )
+    problems += _budget_errors(raw.get("budget"))
     if not location:
         problems.append(
             (["azure-native:location"], "is required; set it with `pulumi config set azure-native:location`")
         )
-    if problems:
-        lines = []
-        for path, message in problems:
-            if path and path[0] == "azure-native:location":
-                lines.append(
-                    f"{source.name if source else f'Pulumi.{stack}.yaml'}: azure-native:location {message}"
-                )
-            else:
-                lines.append(f"{_where(source, stack, path)} {message}")
-        raise ConfigError("\n".join(lines))
-    assert location is not None
+    if problems or location is None:
+        raise ConfigError(_report(problems, stack=stack, source=source))
     return _typed(raw, stack=stack, location=location)
 
 
 def _typed(raw: dict[str, Any], *, stack: str, location: str) -> PlatformConfig:
+    """The validated, defaulted settings as dataclasses (every key is present: see with_defaults)."""
     net, ws, comp, bud, ci = raw["network"], raw["workspace"], raw["compute"], raw["budget"], raw["ci"]
-    storage = raw.get("storage", {})
-    rules = tuple(
-        OutboundRule(
-            name=r["name"],
-            type=r["type"],
-            destination=r.get("fqdn") or r["serviceTag"],
-            protocol=r.get("protocol", "TCP"),
-            port_ranges=r.get("portRanges", "443"),
-        )
-        for r in ws.get("outboundRules", [])
-    )
+    storage, policy = raw["storage"], raw["policy"]
     return PlatformConfig(
         stack=stack,
         location=location,
@@ -576,40 +594,49 @@ def _typed(raw: dict[str, Any], *, stack: str, location: str) -> PlatformConfig:
         cost_center=raw["costCenter"],
         name_suffix=raw["nameSuffix"],
         public_network_access=raw["publicNetworkAccess"],
-        delete_locks=raw.get("deleteLocks", False),
-        log_retention_days=raw.get("logRetentionDays", 90),
-        key_vault_soft_delete_days=raw.get("keyVaultSoftDeleteDays", 90),
-        storage_sku=storage.get("sku", "Standard_ZRS"),
-        storage_soft_delete_days=storage.get("softDeleteDays", 14),
+        delete_locks=raw["deleteLocks"],
+        log_retention_days=raw["logRetentionDays"],
+        key_vault_soft_delete_days=raw["keyVaultSoftDeleteDays"],
+        storage_sku=storage["sku"],
+        storage_soft_delete_days=storage["softDeleteDays"],
         network=NetworkConfig(
             address_space=net["addressSpace"],
             private_endpoint_subnet=net["privateEndpointSubnet"],
             training_subnet=net["trainingSubnet"],
-            reserved_address_spaces=tuple(net.get("reservedAddressSpaces", [])),
-            central_dns_zone_ids=dict(net.get("centralDnsZoneIds", {})),
+            reserved_address_spaces=tuple(net["reservedAddressSpaces"]),
+            central_dns_zone_ids=dict(net["centralDnsZoneIds"]),
         ),
         workspace=WorkspaceConfig(
             isolation_mode=ws["isolationMode"],
-            firewall_sku=ws.get("firewallSku", "Standard"),
-            hbi_workspace=ws.get("hbiWorkspace", False),
-            outbound_rules=rules,
+            firewall_sku=ws["firewallSku"],
+            hbi_workspace=ws["hbiWorkspace"],
+            outbound_rules=tuple(
+                OutboundRule(
+                    name=r["name"],
+                    type=r["type"],
+                    destination=r.get("fqdn") or r["serviceTag"],
+                    protocol=r["protocol"],
+                    port_ranges=r["portRanges"],
+                )
+                for r in ws["outboundRules"]
+            ),
         ),
         compute=ComputeConfig(
             vm_size=comp["vmSize"],
             max_nodes=comp["maxNodes"],
-            idle_seconds_before_scale_down=comp.get("idleSecondsBeforeScaleDown", 900),
-            low_priority=comp.get("lowPriority", False),
+            idle_seconds_before_scale_down=comp["idleSecondsBeforeScaleDown"],
+            low_priority=comp["lowPriority"],
         ),
         budget=BudgetConfig(
             amount=float(bud["amount"]),
             start_date=bud["startDate"],
             contact_emails=tuple(bud["contactEmails"]),
-            actual_thresholds=tuple(float(t) for t in bud.get("actualThresholds", [80, 100])),
-            forecast_thresholds=tuple(float(t) for t in bud.get("forecastThresholds", [100])),
+            actual_thresholds=tuple(float(t) for t in bud["actualThresholds"]),
+            forecast_thresholds=tuple(float(t) for t in bud["forecastThresholds"]),
         ),
         policy=PolicyConfig(
-            effect=raw["policy"]["effect"],
-            allowed_locations=tuple(raw["policy"]["allowedLocations"]),
+            effect=policy["effect"],
+            allowed_locations=tuple(policy["allowedLocations"]),
             exemptions=tuple(
                 PolicyExemptionConfig(
                     policy_reference_id=e["policyReferenceId"],
@@ -617,7 +644,7 @@ def _typed(raw: dict[str, Any], *, stack: str, location: str) -> PlatformConfig:
                     reason=" ".join(e["reason"].split()),
                     expires_on=e["expiresOn"],
                 )
-                for e in raw["policy"].get("exemptions", [])
+                for e in policy["exemptions"]
             ),
         ),
         ci=CiConfig(github_repository=ci["githubRepository"], github_environment=ci["githubEnvironment"]),

@@ -1,47 +1,43 @@
-"""User-assigned identities (workspace, compute, endpoints, CI) and their least-privilege roles.
+"""User-assigned identities (workspace, compute, endpoints, CI) and CI's GitHub OIDC trust.
 
-Each identity gets only the built-in data-plane or AzureML roles its job needs, each at the
-narrowest scope that works. No identity receives Owner, Contributor or User Access Administrator.
+One identity per job, so each can be given only the roles its job needs (rbac.py holds them all).
 CI signs in through GitHub OIDC (a federated credential), so no client secret exists anywhere.
 """
 
 from __future__ import annotations
 
-import uuid
+from dataclasses import dataclass
 
 import pulumi
-from pulumi_azure_native import authorization, managedidentity
+from pulumi_azure_native import managedidentity
 
-from .common import role_definition_id
-from .config import PlatformConfig
+from .common import Placement
 
 GITHUB_OIDC_ISSUER = "https://token.actions.githubusercontent.com"
 AZURE_AD_TOKEN_EXCHANGE = "api://AzureADTokenExchange"
 
 
+@dataclass(frozen=True)
+class IdentitiesArgs:
+    placement: Placement
+    github_repository: str
+    # The GitHub environment deploy workflows run in; plans run in `<it>-plan`.
+    github_environment: str
+
+
 class Identities(pulumi.ComponentResource):
-    def __init__(
-        self,
-        name: str,
-        cfg: PlatformConfig,
-        resource_group: pulumi.Input[str],
-        subscription_id: pulumi.Input[str],
-        opts: pulumi.ResourceOptions | None = None,
-    ) -> None:
+    def __init__(self, name: str, args: IdentitiesArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("mlplatform:identity:Identities", name, None, opts)
-        self._name = name
-        self._cfg = cfg
-        self._subscription_id = subscription_id
-        here = pulumi.ResourceOptions(parent=self)
+        where = args.placement
 
         def uami(role: str) -> managedidentity.UserAssignedIdentity:
             return managedidentity.UserAssignedIdentity(
                 f"{name}-{role}",
-                resource_name_=f"id-{cfg.base_name}-{role}",
-                resource_group_name=resource_group,
-                location=cfg.location,
-                tags=cfg.tags,
-                opts=here,
+                resource_name_=f"id-{where.base_name}-{role}",
+                resource_group_name=where.resource_group_name,
+                location=where.location,
+                tags=where.tags,
+                opts=pulumi.ResourceOptions(parent=self),
             )
 
         self.workspace = uami("workspace")
@@ -52,21 +48,19 @@ class Identities(pulumi.ComponentResource):
         # `<env>-plan` GitHub environment, so a PR workflow can never hold deploy rights.
         self.ci_plan = uami("ci-plan")
         for identity, logical, github_environment in (
-            (self.ci, f"{name}-ci-github", cfg.ci.github_environment),
-            (self.ci_plan, f"{name}-ci-plan-github", f"{cfg.ci.github_environment}-plan"),
+            (self.ci, f"{name}-ci-github", args.github_environment),
+            (self.ci_plan, f"{name}-ci-plan-github", f"{args.github_environment}-plan"),
         ):
             managedidentity.FederatedIdentityCredential(
                 logical,
                 federated_identity_credential_resource_name=f"github-{github_environment}",
                 resource_name_=identity.name,
-                resource_group_name=resource_group,
+                resource_group_name=where.resource_group_name,
                 issuer=GITHUB_OIDC_ISSUER,
-                subject=f"repo:{cfg.ci.github_repository}:environment:{github_environment}",
+                subject=f"repo:{args.github_repository}:environment:{github_environment}",
                 audiences=[AZURE_AD_TOKEN_EXCHANGE],
                 opts=pulumi.ResourceOptions(parent=identity),
             )
-        self.workspace_grants: list[pulumi.Resource] = []
-        self.compute_grants: list[pulumi.Resource] = []
         self.register_outputs(
             {
                 "workspaceClientId": self.workspace.client_id,
@@ -76,32 +70,3 @@ class Identities(pulumi.ComponentResource):
                 "ciPlanClientId": self.ci_plan.client_id,
             }
         )
-
-    def grant(
-        self,
-        who: str,
-        role: str,
-        scope: pulumi.Input[str],
-        target: str,
-        *,
-        depends_on: list[pulumi.Resource] | None = None,
-    ) -> authorization.RoleAssignment:
-        """Give identity `who` the built-in `role` on `scope` (`target` names the scope for humans)."""
-        identity: managedidentity.UserAssignedIdentity = getattr(self, who)
-        # A deterministic assignment name keeps re-deploys idempotent (Azure refuses duplicates).
-        assignment_name = str(uuid.uuid5(uuid.NAMESPACE_URL, f"{self._cfg.stack}/{who}/{role}/{target}"))
-        assignment = authorization.RoleAssignment(
-            f"{self._name}-{who.replace('_', '-')}-{target}-{role.lower().replace(' ', '-').replace('(', '').replace(')', '')}",
-            role_assignment_name=assignment_name,
-            principal_id=identity.principal_id,
-            principal_type="ServicePrincipal",
-            role_definition_id=role_definition_id(self._subscription_id, role),
-            scope=scope,
-            description=f"{who} identity: {role} on {target} (mlplatform, least privilege)",
-            opts=pulumi.ResourceOptions(parent=self, depends_on=depends_on),
-        )
-        if who == "workspace":
-            self.workspace_grants.append(assignment)
-        if who == "compute":
-            self.compute_grants.append(assignment)
-        return assignment

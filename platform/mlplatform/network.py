@@ -1,14 +1,31 @@
-"""Spoke network: VNet, subnets, NSG, private DNS zones (or central ones) and private endpoints."""
+"""Spoke network: VNet, subnets, NSG, NAT egress and private DNS zones (or central ones).
+
+Private endpoints in the endpoint subnet are created by services.SubnetPrivateEndpoints, built
+from this component's `pe_subnet` and `zone_ids` and handed to the components that need them.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping
+from dataclasses import dataclass
 
 import pulumi
 from pulumi_azure_native import network, privatedns
 
-from .common import DNS_ZONES
-from .config import PlatformConfig
+from .common import DNS_ZONES, Placement
+
+
+@dataclass(frozen=True)
+class NetworkArgs:
+    placement: Placement
+    address_space: str
+    private_endpoint_subnet: str
+    training_subnet: str
+    # Nodes without public IPs and without default outbound access still need a path to the
+    # Azure services the NSG allows: a NAT gateway. Not needed when compute lives in a managed VNet.
+    nat_egress: bool
+    # Zone name -> ID of a centrally owned (hub) zone; those zones are used, not created.
+    central_dns_zone_ids: Mapping[str, str]
 
 
 class Network(pulumi.ComponentResource):
@@ -20,34 +37,27 @@ class Network(pulumi.ComponentResource):
 
     zone_ids: dict[str, pulumi.Output[str]]
 
-    def __init__(
-        self,
-        name: str,
-        cfg: PlatformConfig,
-        resource_group: pulumi.Input[str],
-        opts: pulumi.ResourceOptions | None = None,
-    ) -> None:
+    def __init__(self, name: str, args: NetworkArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("mlplatform:network:Network", name, None, opts)
-        self._cfg = cfg
-        self._resource_group = resource_group
         here = pulumi.ResourceOptions(parent=self)
+        where = args.placement
 
         self.nsg = network.NetworkSecurityGroup(
             f"{name}-nsg-training",
-            network_security_group_name=f"nsg-{cfg.base_name}-training",
-            resource_group_name=resource_group,
-            location=cfg.location,
-            tags=cfg.tags,
+            network_security_group_name=f"nsg-{where.base_name}-training",
+            resource_group_name=where.resource_group_name,
+            location=where.location,
+            tags=where.tags,
             security_rules=_training_rules(),
             opts=here,
         )
         self.vnet = network.VirtualNetwork(
             f"{name}-vnet",
-            virtual_network_name=f"vnet-{cfg.base_name}",
-            resource_group_name=resource_group,
-            location=cfg.location,
-            tags=cfg.tags,
-            address_space=network.AddressSpaceArgs(address_prefixes=[cfg.network.address_space]),
+            virtual_network_name=f"vnet-{where.base_name}",
+            resource_group_name=where.resource_group_name,
+            location=where.location,
+            tags=where.tags,
+            address_space=network.AddressSpaceArgs(address_prefixes=[args.address_space]),
             opts=pulumi.ResourceOptions(parent=self, ignore_changes=["subnets"]),
         )
         # Subnets are separate resources (not inline) so that adding one never recreates the VNet,
@@ -55,47 +65,20 @@ class Network(pulumi.ComponentResource):
         self.pe_subnet = network.Subnet(
             f"{name}-snet-pe",
             subnet_name="snet-private-endpoints",
-            resource_group_name=resource_group,
+            resource_group_name=where.resource_group_name,
             virtual_network_name=self.vnet.name,
-            address_prefix=cfg.network.private_endpoint_subnet,
+            address_prefix=args.private_endpoint_subnet,
             private_endpoint_network_policies="Enabled",
             default_outbound_access=False,
             opts=here,
         )
-        # Nodes without public IPs and without default outbound access still need a path to the
-        # Azure services the NSG allows (Batch, AML, Entra ID, ARM, Monitor): a NAT gateway gives
-        # them egress-only connectivity. Not needed when compute lives in the managed VNet.
-        nat_gateway: network.SubResourceArgs | None = None
-        if cfg.workspace.isolation_mode == "Disabled":
-            egress_ip = network.PublicIPAddress(
-                f"{name}-pip-nat",
-                public_ip_address_name=f"pip-{cfg.base_name}-nat",
-                resource_group_name=resource_group,
-                location=cfg.location,
-                tags=cfg.tags,
-                sku=network.PublicIPAddressSkuArgs(name="Standard", tier="Regional"),
-                public_ip_allocation_method="Static",
-                public_ip_address_version="IPv4",
-                opts=here,
-            )
-            self.nat = network.NatGateway(
-                f"{name}-nat",
-                nat_gateway_name=f"ng-{cfg.base_name}",
-                resource_group_name=resource_group,
-                location=cfg.location,
-                tags=cfg.tags,
-                sku=network.NatGatewaySkuArgs(name="Standard"),
-                idle_timeout_in_minutes=10,
-                public_ip_addresses=[network.SubResourceArgs(id=egress_ip.id)],
-                opts=here,
-            )
-            nat_gateway = network.SubResourceArgs(id=self.nat.id)
+        nat_gateway = self._nat_gateway(name, where) if args.nat_egress else None
         self.training_subnet = network.Subnet(
             f"{name}-snet-training",
             subnet_name="snet-training",
-            resource_group_name=resource_group,
+            resource_group_name=where.resource_group_name,
             virtual_network_name=self.vnet.name,
-            address_prefix=cfg.network.training_subnet,
+            address_prefix=args.training_subnet,
             network_security_group=network.NetworkSecurityGroupArgs(id=self.nsg.id),
             nat_gateway=nat_gateway,
             default_outbound_access=False,
@@ -105,73 +88,65 @@ class Network(pulumi.ComponentResource):
             ],
             opts=pulumi.ResourceOptions(parent=self, depends_on=[self.pe_subnet]),
         )
-
-        self.zone_ids = {}
-        for key, zone_name in DNS_ZONES.items():
-            central = cfg.network.central_dns_zone_ids.get(zone_name)
-            if central:
-                self.zone_ids[key] = pulumi.Output.from_input(central)
-                continue
-            zone = privatedns.PrivateZone(
-                f"{name}-zone-{key}",
-                private_zone_name=zone_name,
-                resource_group_name=resource_group,
-                location="global",
-                tags=cfg.tags,
-                opts=here,
-            )
-            privatedns.VirtualNetworkLink(
-                f"{name}-zone-{key}-link",
-                virtual_network_link_name=f"link-{cfg.base_name}",
-                private_zone_name=zone.name,
-                resource_group_name=resource_group,
-                location="global",
-                registration_enabled=False,
-                virtual_network=privatedns.SubResourceArgs(id=self.vnet.id),
-                tags=cfg.tags,
-                opts=pulumi.ResourceOptions(parent=zone),
-            )
-            self.zone_ids[key] = zone.id
-
+        self.zone_ids = {
+            key: self._zone(name, where, key, zone_name, args.central_dns_zone_ids.get(zone_name))
+            for key, zone_name in DNS_ZONES.items()
+        }
         self.register_outputs({"vnetId": self.vnet.id, "privateEndpointSubnetId": self.pe_subnet.id})
 
-    def private_endpoint(
-        self,
-        name: str,
-        target_id: pulumi.Input[str],
-        group_id: str,
-        zone_keys: Sequence[str],
-        parent: pulumi.Resource,
-    ) -> network.PrivateEndpoint:
-        """A private endpoint in the PE subnet plus its DNS zone group (one group, all zones)."""
-        cfg = self._cfg
-        endpoint = network.PrivateEndpoint(
-            f"{name}-pe",
-            private_endpoint_name=f"pe-{name}",
-            resource_group_name=self._resource_group,
-            location=cfg.location,
-            tags=cfg.tags,
-            subnet=network.SubnetArgs(id=self.pe_subnet.id),
-            custom_network_interface_name=f"nic-pe-{name}",
-            private_link_service_connections=[
-                network.PrivateLinkServiceConnectionArgs(
-                    name=f"plsc-{name}", private_link_service_id=target_id, group_ids=[group_id]
-                )
-            ],
-            opts=pulumi.ResourceOptions(parent=parent),
+    def _nat_gateway(self, name: str, where: Placement) -> network.SubResourceArgs:
+        """Egress-only connectivity for nodes without public IPs."""
+        here = pulumi.ResourceOptions(parent=self)
+        egress_ip = network.PublicIPAddress(
+            f"{name}-pip-nat",
+            public_ip_address_name=f"pip-{where.base_name}-nat",
+            resource_group_name=where.resource_group_name,
+            location=where.location,
+            tags=where.tags,
+            sku=network.PublicIPAddressSkuArgs(name="Standard", tier="Regional"),
+            public_ip_allocation_method="Static",
+            public_ip_address_version="IPv4",
+            opts=here,
         )
-        network.PrivateDnsZoneGroup(
-            f"{name}-pe-dns",
-            private_dns_zone_group_name="default",
-            private_endpoint_name=endpoint.name,
-            resource_group_name=self._resource_group,
-            private_dns_zone_configs=[
-                network.PrivateDnsZoneConfigArgs(name=key, private_dns_zone_id=self.zone_ids[key])
-                for key in zone_keys
-            ],
-            opts=pulumi.ResourceOptions(parent=endpoint),
+        self.nat = network.NatGateway(
+            f"{name}-nat",
+            nat_gateway_name=f"ng-{where.base_name}",
+            resource_group_name=where.resource_group_name,
+            location=where.location,
+            tags=where.tags,
+            sku=network.NatGatewaySkuArgs(name="Standard"),
+            idle_timeout_in_minutes=10,
+            public_ip_addresses=[network.SubResourceArgs(id=egress_ip.id)],
+            opts=here,
         )
-        return endpoint
+        return network.SubResourceArgs(id=self.nat.id)
+
+    def _zone(
+        self, name: str, where: Placement, key: str, zone_name: str, central_id: str | None
+    ) -> pulumi.Output[str]:
+        """A private DNS zone linked to the VNet, or the central zone's ID when the hub owns it."""
+        if central_id:
+            return pulumi.Output.from_input(central_id)
+        zone = privatedns.PrivateZone(
+            f"{name}-zone-{key}",
+            private_zone_name=zone_name,
+            resource_group_name=where.resource_group_name,
+            location="global",
+            tags=where.tags,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        privatedns.VirtualNetworkLink(
+            f"{name}-zone-{key}-link",
+            virtual_network_link_name=f"link-{where.base_name}",
+            private_zone_name=zone.name,
+            resource_group_name=where.resource_group_name,
+            location="global",
+            registration_enabled=False,
+            virtual_network=privatedns.SubResourceArgs(id=self.vnet.id),
+            tags=where.tags,
+            opts=pulumi.ResourceOptions(parent=zone),
+        )
+        return zone.id
 
 
 def _rule(
@@ -179,6 +154,7 @@ def _rule(
     priority: int,
     direction: str,
     access: str,
+    *,
     source: str,
     destination: str,
     ports: str,
@@ -197,46 +173,62 @@ def _rule(
     )
 
 
+# Service tags the training nodes reach on 443, in rule-priority order.
+_OUTBOUND_SERVICE_TAGS = (
+    "AzureMachineLearning",
+    "Storage",
+    "AzureKeyVault",
+    "AzureContainerRegistry",
+    "AzureActiveDirectory",
+    "AzureResourceManager",
+    "AzureMonitor",
+    "BatchNodeManagement",
+)
+
+
 def _training_rules() -> list[network.SecurityRuleArgs]:
     # What an AML compute cluster in a customer VNet needs (Batch node management and AML inbound,
     # 443 to the Azure services it uses) and nothing more. Inbound from the internet is already
     # denied by the NSG's default rules; outbound to the internet is allowed by default, so deny it.
-    rules = [
+    return [
         _rule(
             "AllowBatchNodeManagement",
             100,
             "Inbound",
             "Allow",
-            "BatchNodeManagement",
-            "VirtualNetwork",
-            "29876-29877",
+            source="BatchNodeManagement",
+            destination="VirtualNetwork",
+            ports="29876-29877",
         ),
         _rule(
             "AllowAzureMachineLearning",
             110,
             "Inbound",
             "Allow",
-            "AzureMachineLearning",
-            "VirtualNetwork",
-            "44224",
+            source="AzureMachineLearning",
+            destination="VirtualNetwork",
+            ports="44224",
+        ),
+        *(
+            _rule(
+                f"Allow{tag}Outbound",
+                100 + i * 10,
+                "Outbound",
+                "Allow",
+                source="VirtualNetwork",
+                destination=tag,
+                ports="443",
+            )
+            for i, tag in enumerate(_OUTBOUND_SERVICE_TAGS)
+        ),
+        _rule(
+            "DenyInternetOutbound",
+            4000,
+            "Outbound",
+            "Deny",
+            source="VirtualNetwork",
+            destination="Internet",
+            ports="*",
+            protocol="*",
         ),
     ]
-    for i, tag in enumerate(
-        (
-            "AzureMachineLearning",
-            "Storage",
-            "AzureKeyVault",
-            "AzureContainerRegistry",
-            "AzureActiveDirectory",
-            "AzureResourceManager",
-            "AzureMonitor",
-            "BatchNodeManagement",
-        )
-    ):
-        rules.append(
-            _rule(f"Allow{tag}Outbound", 100 + i * 10, "Outbound", "Allow", "VirtualNetwork", tag, "443")
-        )
-    rules.append(
-        _rule("DenyInternetOutbound", 4000, "Outbound", "Deny", "VirtualNetwork", "Internet", "*", "*")
-    )
-    return rules

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +20,7 @@ import pulumi
 from pulumi_azure_native import authorization
 
 from .common import role_definition_id
-from .config import PROJECT_ROOT, PlatformConfig
+from .config import PROJECT_ROOT, PolicyExemptionConfig
 
 POLICY_DIR = PROJECT_ROOT / "policies" / "azure"
 BUILTIN_PREFIX = "/providers/Microsoft.Authorization/policyDefinitions/"
@@ -42,18 +44,27 @@ def load_initiative(path: Path = POLICY_DIR / "initiative.json") -> dict[str, An
     return doc
 
 
+@dataclass(frozen=True)
+class PolicyArgs:
+    stack: str
+    # Suffix of the subscription-wide definitions, so stacks sharing a subscription never collide.
+    environment: str
+    location: str
+    resource_group_id: pulumi.Input[str]
+    subscription_id: pulumi.Input[str]
+    effect: str
+    # Default, or DoNotEnforce (which also switches off the fixed-Deny built-ins).
+    enforcement_mode: str
+    allowed_locations: Sequence[str]
+    exemptions: Sequence[PolicyExemptionConfig]
+
+
 class Policy(pulumi.ComponentResource):
-    def __init__(
-        self,
-        name: str,
-        cfg: PlatformConfig,
-        resource_group_id: pulumi.Input[str],
-        subscription_id: pulumi.Input[str],
-        opts: pulumi.ResourceOptions | None = None,
-    ) -> None:
+    def __init__(self, name: str, args: PolicyArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("mlplatform:policy:Policy", name, None, opts)
+        self._name, self._args = name, args
         here = pulumi.ResourceOptions(parent=self)
-        env = cfg.environment
+        env = args.environment
 
         # Definitions are subscription-wide; the environment suffix keeps dev and prod stacks that
         # share a subscription from owning (and deleting) each other's definitions.
@@ -72,32 +83,63 @@ class Policy(pulumi.ComponentResource):
                 policy_rule=props["policyRule"],
                 opts=here,
             )
-
-        initiative = load_initiative()["properties"]
-        members: list[authorization.PolicyDefinitionReferenceArgs] = []
-        for member in initiative["policyDefinitions"]:
-            ref = member["policyDefinitionId"]
-            if ref.startswith(BUILTIN_PREFIX):
-                definition_id: pulumi.Input[str] = ref
-            elif ref in self.definitions:
-                definition_id = self.definitions[ref].id
-            else:
-                raise ValueError(
-                    f"initiative.json: {ref!r} is neither a built-in ID nor a file in definitions/"
-                )
-            members.append(
-                authorization.PolicyDefinitionReferenceArgs(
-                    policy_definition_reference_id=member["policyDefinitionReferenceId"],
-                    policy_definition_id=definition_id,
-                    parameters={
-                        k: authorization.ParameterValuesValueArgs(value=v["value"])
-                        for k, v in member.get("parameters", {}).items()
-                    },
-                    group_names=member.get("groupNames"),
-                )
+        self.initiative = self._initiative(load_initiative()["properties"])
+        self.assignment = self._assignment()
+        principal_id = self.assignment.identity.apply(lambda i: i.principal_id if i else None)
+        self.remediation_grants = [
+            authorization.RoleAssignment(
+                f"{name}-remediation-{role.lower().replace(' ', '-')}",
+                role_assignment_name=str(
+                    uuid.uuid5(uuid.NAMESPACE_URL, f"{args.stack}/policy-remediation/{role}")
+                ),
+                principal_id=principal_id.apply(lambda p: p or ""),
+                principal_type="ServicePrincipal",
+                role_definition_id=role_definition_id(args.subscription_id, role),
+                scope=args.resource_group_id,
+                description=f"policy remediation identity: {role} on resource-group (mlplatform, least privilege)",
+                opts=here,
             )
-        self.initiative = authorization.PolicySetDefinition(
-            f"{name}-initiative",
+            for role in REMEDIATION_ROLES
+        ]
+        self.exemptions = [
+            authorization.PolicyExemption(
+                f"{name}-exemption-{exemption.policy_reference_id}",
+                policy_exemption_name=f"mlplatform-{exemption.policy_reference_id}"[:64],
+                scope=args.resource_group_id,
+                policy_assignment_id=self.assignment.id,
+                policy_definition_reference_ids=[exemption.policy_reference_id],
+                exemption_category=exemption.category,
+                expires_on=f"{exemption.expires_on}T00:00:00Z",
+                display_name=f"{exemption.policy_reference_id} ({exemption.category})",
+                description=exemption.reason,
+                opts=here,
+            )
+            for exemption in args.exemptions
+        ]
+        self.register_outputs({"assignmentId": self.assignment.id, "initiativeId": self.initiative.id})
+
+    def _member(self, member: dict[str, Any]) -> authorization.PolicyDefinitionReferenceArgs:
+        ref = member["policyDefinitionId"]
+        if ref.startswith(BUILTIN_PREFIX):
+            definition_id: pulumi.Input[str] = ref
+        elif ref in self.definitions:
+            definition_id = self.definitions[ref].id
+        else:
+            raise ValueError(f"initiative.json: {ref!r} is neither a built-in ID nor a file in definitions/")
+        return authorization.PolicyDefinitionReferenceArgs(
+            policy_definition_reference_id=member["policyDefinitionReferenceId"],
+            policy_definition_id=definition_id,
+            parameters={
+                k: authorization.ParameterValuesValueArgs(value=v["value"])
+                for k, v in member.get("parameters", {}).items()
+            },
+            group_names=member.get("groupNames"),
+        )
+
+    def _initiative(self, initiative: dict[str, Any]) -> authorization.PolicySetDefinition:
+        env = self._args.environment
+        return authorization.PolicySetDefinition(
+            f"{self._name}-initiative",
             policy_set_definition_name=f"mlplatform-baseline-{env}",
             display_name=f"{initiative['displayName']} ({env})",
             description=initiative["description"],
@@ -120,22 +162,24 @@ class Policy(pulumi.ComponentResource):
                 authorization.PolicyDefinitionGroupArgs(name=g["name"], display_name=g["displayName"])
                 for g in initiative["policyDefinitionGroups"]
             ],
-            policy_definitions=members,
-            opts=here,
+            policy_definitions=[self._member(m) for m in initiative["policyDefinitions"]],
+            opts=pulumi.ResourceOptions(parent=self),
         )
 
-        self.assignment = authorization.PolicyAssignment(
-            f"{name}-assignment",
-            policy_assignment_name=f"mlplatform-baseline-{env}",
-            scope=resource_group_id,
+    def _assignment(self) -> authorization.PolicyAssignment:
+        args = self._args
+        return authorization.PolicyAssignment(
+            f"{self._name}-assignment",
+            policy_assignment_name=f"mlplatform-baseline-{args.environment}",
+            scope=args.resource_group_id,
             policy_definition_id=self.initiative.id,
-            display_name=f"ML platform baseline ({env}, {cfg.policy.effect})",
+            display_name=f"ML platform baseline ({args.environment}, {args.effect})",
             description="Assigned by the mlplatform Pulumi stack; change it in the stack config, not the portal.",
-            enforcement_mode=cfg.policy.enforcement_mode,
+            enforcement_mode=args.enforcement_mode,
             parameters={
-                "effect": authorization.ParameterValuesValueArgs(value=cfg.policy.effect),
+                "effect": authorization.ParameterValuesValueArgs(value=args.effect),
                 "allowedLocations": authorization.ParameterValuesValueArgs(
-                    value=list(cfg.policy.allowed_locations)
+                    value=list(args.allowed_locations)
                 ),
             },
             non_compliance_messages=[
@@ -145,41 +189,6 @@ class Policy(pulumi.ComponentResource):
             ],
             # Remediation tasks of Modify/DeployIfNotExists policies run as this identity.
             identity=authorization.IdentityArgs(type=authorization.ResourceIdentityType.SYSTEM_ASSIGNED),
-            location=cfg.location,
-            opts=here,
+            location=args.location,
+            opts=pulumi.ResourceOptions(parent=self),
         )
-        principal_id = self.assignment.identity.apply(lambda i: i.principal_id if i else None)
-        self.remediation_grants: list[authorization.RoleAssignment] = []
-        for role in REMEDIATION_ROLES:
-            self.remediation_grants.append(
-                authorization.RoleAssignment(
-                    f"{name}-remediation-{role.lower().replace(' ', '-')}",
-                    role_assignment_name=str(
-                        uuid.uuid5(uuid.NAMESPACE_URL, f"{cfg.stack}/policy-remediation/{role}")
-                    ),
-                    principal_id=principal_id.apply(lambda p: p or ""),
-                    principal_type="ServicePrincipal",
-                    role_definition_id=role_definition_id(subscription_id, role),
-                    scope=resource_group_id,
-                    description=f"policy remediation identity: {role} on resource-group (mlplatform, least privilege)",
-                    opts=here,
-                )
-            )
-
-        self.exemptions: list[authorization.PolicyExemption] = []
-        for exemption in cfg.policy.exemptions:
-            self.exemptions.append(
-                authorization.PolicyExemption(
-                    f"{name}-exemption-{exemption.policy_reference_id}",
-                    policy_exemption_name=f"mlplatform-{exemption.policy_reference_id}"[:64],
-                    scope=resource_group_id,
-                    policy_assignment_id=self.assignment.id,
-                    policy_definition_reference_ids=[exemption.policy_reference_id],
-                    exemption_category=exemption.category,
-                    expires_on=f"{exemption.expires_on}T00:00:00Z",
-                    display_name=f"{exemption.policy_reference_id} ({exemption.category})",
-                    description=exemption.reason,
-                    opts=here,
-                )
-            )
-        self.register_outputs({"assignmentId": self.assignment.id, "initiativeId": self.initiative.id})

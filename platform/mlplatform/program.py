@@ -1,4 +1,8 @@
-"""Composition of the platform's components for one stack."""
+"""Composition of the platform's components for one stack.
+
+Reads no setting itself: stack.py turns the configuration into each component's Args. What is
+wired here is which component's outputs another one needs, and the order Azure requires.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,7 @@ from typing import Any
 import pulumi
 from pulumi_azure_native import authorization, resources
 
+from . import stack
 from .config import PlatformConfig
 from .data import DataServices
 from .governance import Governance
@@ -14,62 +19,58 @@ from .identity import Identities
 from .network import Network
 from .observability import Observability
 from .policy import Policy
+from .rbac import Rbac
+from .services import LogAnalyticsDiagnostics, SubnetPrivateEndpoints
 from .workspace import MLWorkspace
 
 
 def build(cfg: PlatformConfig) -> dict[str, Any]:
     """Declare every resource of the environment; return the stack outputs."""
     client = authorization.get_client_config_output()
+    site = stack.site(cfg)
     rg = resources.ResourceGroup(
-        "rg", resource_group_name=f"rg-{cfg.base_name}", location=cfg.location, tags=cfg.tags
+        "rg", resource_group_name=site.resource_group_name, location=site.location, tags=site.tags
     )
-    obs = Observability("obs", cfg, rg.name)
-    net = Network("net", cfg, rg.name)
-    ids = Identities("ids", cfg, rg.name, client.subscription_id)
-    data = DataServices("data", cfg, rg.name, client.tenant_id, net, obs)
+    where = site.placement(rg.name)
 
-    # Data-plane roles come before the workspace: Azure checks the workspace identity's access
-    # to its storage, vault and registry when the workspace is created.
-    ids.grant("workspace", "Storage Blob Data Contributor", data.storage.id, "storage")
-    ids.grant("workspace", "Storage File Data Privileged Contributor", data.storage.id, "storage")
-    ids.grant("workspace", "Key Vault Secrets Officer", data.key_vault.id, "keyvault")
-    ids.grant("workspace", "AcrPush", data.registry.id, "registry")
-    if cfg.workspace.isolation_mode != "Disabled":
-        # Lets the managed VNet approve its private endpoints to the lake, vault and registry.
-        ids.grant("workspace", "Azure AI Enterprise Network Connection Approver", rg.id, "resource-group")
-    ids.grant("compute", "Storage Blob Data Contributor", data.lake.id, "lake")
-    ids.grant("compute", "Storage Blob Data Contributor", data.storage.id, "storage")
-    ids.grant("compute", "AcrPull", data.registry.id, "registry")
-    ids.grant("compute", "Key Vault Secrets User", data.key_vault.id, "keyvault")
-    ids.grant("endpoints", "AcrPull", data.registry.id, "registry")
-    ids.grant("endpoints", "Storage Blob Data Reader", data.storage.id, "storage")
-    ids.grant("endpoints", "Storage Blob Data Contributor", data.collection_container.id, "modeldata")
-    # App Insights accepts Entra-authenticated telemetry only (local auth is off), sent as this role.
-    ids.grant("endpoints", "Monitoring Metrics Publisher", obs.app_insights.id, "app-insights")
+    obs = Observability("obs", stack.observability_args(cfg, where))
+    diagnostics = LogAnalyticsDiagnostics(obs.log_analytics.id)
+    net = Network("net", stack.network_args(cfg, where))
+    private_endpoints = SubnetPrivateEndpoints(where, net.pe_subnet.id, net.zone_ids)
+    ids = Identities("ids", stack.identities_args(cfg, where))
+    data = DataServices(
+        "data",
+        stack.data_args(
+            cfg, where, client.tenant_id, private_endpoints=private_endpoints, diagnostics=diagnostics
+        ),
+    )
 
-    mlw = MLWorkspace("mlw", cfg, rg.name, net, obs, data, ids)
-
-    ids.grant("compute", "AzureML Metrics Writer (preview)", mlw.workspace.id, "workspace")
-    ids.grant("endpoints", "AzureML Metrics Writer (preview)", mlw.workspace.id, "workspace")
-    ids.grant("ci", "AzureML Data Scientist", mlw.workspace.id, "workspace")
-    # CI attaches the endpoint identity to online endpoints; that needs operator rights on it only.
-    ids.grant("ci", "Managed Identity Operator", ids.endpoints.id, "endpoints-identity")
-    ids.grant("ci", "Monitoring Reader", rg.id, "resource-group")
-    ids.grant("ci_plan", "Reader", mlw.workspace.id, "workspace")
+    rbac = Rbac(stack.rbac_args(cfg, ids, client.subscription_id, name_prefix="ids"))
+    grants = rbac.before_workspace(
+        {
+            "resource-group": rg.id,
+            "storage": data.storage.id,
+            "lake": data.lake.id,
+            "modeldata": data.collection_container.id,
+            "keyvault": data.key_vault.id,
+            "registry": data.registry.id,
+            "app-insights": obs.app_insights.id,
+            "endpoints-identity": ids.endpoints.id,
+        }
+    )
+    given = stack.WorkspaceInputs(net, obs, data, ids, grants, private_endpoints, diagnostics)
+    mlw = MLWorkspace("mlw", stack.workspace_args(cfg, where, given))
+    rbac.on_workspace(mlw.workspace.id)
 
     Governance(
         "gov",
-        cfg,
-        rg.id,
-        obs.action_group.id,
-        lock={"keyvault": data.key_vault.id, "storage": data.storage.id, "lake": data.lake.id},
+        stack.governance_args(cfg, where, rg.id, action_group_id=obs.action_group.id, data=data),
     )
-
-    Policy("policy", cfg, rg.id, client.subscription_id)
+    Policy("policy", stack.policy_args(cfg, rg.id, client.subscription_id))
 
     return {
-        "environment": cfg.environment,
-        "location": cfg.location,
+        "environment": site.environment,
+        "location": site.location,
         "subscriptionId": client.subscription_id,
         "resourceGroupName": rg.name,
         "workspaceName": mlw.workspace.name,

@@ -103,7 +103,7 @@ def _install_mocks(
 
     class CaptureMonitor(mocks.MockMonitor):
         # MockResourceArgs carries no parent, so read it from the raw registration request.
-        def RegisterResource(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
+        def RegisterResource(self, request: Any) -> Any:  # the gRPC method name
             parent_type, _, parent_name = (request.parent or "").rpartition("::")
             if request.parent and not parent_type.endswith("pulumi:pulumi:Stack"):
                 parents[(request.type, request.name)] = parent_name

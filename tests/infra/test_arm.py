@@ -80,15 +80,20 @@ def test_every_captured_azure_resource_is_rendered(captures: dict[str, Capture])
         assert len(arm.iter_resources(arm.to_template(capture))) == len(declared) + 1  # + nested deployment
 
 
+def test_every_resource_type_row_is_declared_by_a_stack(captures: dict[str, Capture]) -> None:
+    declared = {r["type"] for capture in captures.values() for r in capture.resources}
+    assert set(RESOURCE_TYPES) - declared == set(), "rows no stack uses; drop them or declare the type"
+
+
 def test_api_versions_match_the_installed_sdk() -> None:
-    for token, spec in arm.TYPE_SPECS.items():
+    for token, spec in RESOURCE_TYPES.items():
         _, module, cls = token.split(":")
         source = Path(importlib.import_module(f"pulumi_azure_native.{module}").__file__ or "").parent
         snake = re.sub(r"(?<!^)(?=[A-Z])", "_", cls).lower().replace("i_p_", "ip_")
         text = (source / f"{snake}.py").read_text(encoding="utf-8")
         found = re.search(r"Uses Azure REST API version ([0-9a-z-]+)", text)
-        assert found and found.group(1) == spec.api_version, token
-    assert set(arm.TYPE_SPECS) == set(RESOURCE_TYPES), "arm.TYPE_SPECS and resource_types disagree"
+        assert found, token
+        assert found.group(1) == spec.api_version, token
 
 
 def _one(template: dict[str, Any], arm_type: str, name: str | None = None) -> dict[str, Any]:
@@ -104,22 +109,27 @@ def _one(template: dict[str, Any], arm_type: str, name: str | None = None) -> di
 def test_renames_and_placement(templates: dict[str, dict[str, Any]]) -> None:
     prod = templates["prod"]
     st = _one(prod, "Microsoft.Storage/storageAccounts", "stmlopsprodp01")
-    assert st["sku"] == {"name": "Standard_GZRS"} and st["kind"] == "StorageV2"
+    assert st["sku"] == {"name": "Standard_GZRS"}
+    assert st["kind"] == "StorageV2"
     assert st["properties"]["supportsHttpsTrafficOnly"] is True
     assert st["properties"]["networkAcls"] == {"bypass": "AzureServices", "defaultAction": "Deny"}
-    assert "enableHttpsTrafficOnly" not in st["properties"] and "accountName" not in st["properties"]
+    assert "enableHttpsTrafficOnly" not in st["properties"]
+    assert "accountName" not in st["properties"]
     appi = _one(prod, "Microsoft.Insights/components")
     assert appi["kind"] == "web"
     assert {"Application_Type", "Flow_Type", "Request_Source", "WorkspaceResourceId"} <= set(
         appi["properties"]
     )
     law = _one(prod, "Microsoft.OperationalInsights/workspaces")
-    assert "sku" not in law and law["properties"]["sku"] == {"name": "PerGB2018"}
+    assert "sku" not in law
+    assert law["properties"]["sku"] == {"name": "PerGB2018"}
     kv = _one(prod, "Microsoft.KeyVault/vaults")
-    assert kv["properties"]["enablePurgeProtection"] is True and "properties" not in kv["properties"]
+    assert kv["properties"]["enablePurgeProtection"] is True
+    assert "properties" not in kv["properties"]
     pe = _one(prod, "Microsoft.Network/privateEndpoints", "pe-kv-mlops-prod")
     connection = pe["properties"]["privateLinkServiceConnections"][0]
-    assert set(connection) == {"name", "properties"} and connection["properties"]["groupIds"] == ["vault"]
+    assert set(connection) == {"name", "properties"}
+    assert connection["properties"]["groupIds"] == ["vault"]
     mlw = _one(prod, "Microsoft.MachineLearningServices/workspaces")
     assert isinstance(mlw["identity"]["userAssignedIdentities"], dict)
     compute = _one(
@@ -138,9 +148,10 @@ def test_extension_resources_carry_their_scope(templates: dict[str, dict[str, An
     budget = _one(prod, "Microsoft.Consumption/budgets")
     assert "scope" not in budget  # the deployment's own resource group
     policy = _one(prod, "Microsoft.Authorization/policyAssignments")
-    assert "scope" not in policy and policy["identity"] == {"type": "SystemAssigned"}
+    assert "scope" not in policy
+    assert policy["identity"] == {"type": "SystemAssigned"}
     assert policy["location"] == "westeurope"
-    sub = [r for r in prod["resources"] if r["type"] == "Microsoft.Resources/deployments"][0]
+    sub = next(r for r in prod["resources"] if r["type"] == "Microsoft.Resources/deployments")
     inner = {r["type"] for r in sub["properties"]["template"]["resources"]}
     assert inner == {
         "Microsoft.Resources/resourceGroups",
@@ -159,7 +170,8 @@ def test_suppressions_become_checkov_skip_comments(templates: dict[str, dict[str
 
 def test_expired_and_stale_suppressions_fail(captures: dict[str, Capture], tmp_path: Path) -> None:
     rules = arm.load_suppressions()
-    assert rules and all(s.expires > dt.date.today() for s in rules)
+    assert rules
+    assert all(s.expires > dt.date.today() for s in rules)
     with pytest.raises(arm.SuppressionError, match="expired"):
         arm.to_template(captures["prod"], rules, today=dt.date(2030, 1, 1))
     stale = arm.Suppression(

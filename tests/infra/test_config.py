@@ -124,7 +124,8 @@ def test_cli_gives_one_clear_error_and_exit_1(tmp_path: Path) -> None:
     assert result.returncode == 1
     assert "Traceback" not in result.stderr
     errors = [line for line in result.stderr.splitlines() if "mlplatform:" in line]
-    assert len(errors) == 1 and "mlplatform:network.trainingSubnet" in errors[0], result.stderr
+    assert len(errors) == 1, result.stderr
+    assert "mlplatform:network.trainingSubnet" in errors[0], result.stderr
     assert not out.exists(), "nothing is written on bad input"
 
 
@@ -165,4 +166,61 @@ def test_stdlib_platform_module_is_not_shadowed() -> None:
         capture_output=True,
         text=True,
     )
-    assert result.returncode == 0 and result.stdout.strip()
+    assert result.returncode == 0
+    assert result.stdout.strip()
+
+
+def test_defaults_are_written_once_in_the_schema() -> None:
+    import dataclasses
+
+    for cls in (
+        config.PlatformConfig,
+        config.NetworkConfig,
+        config.WorkspaceConfig,
+        config.OutboundRule,
+        config.ComputeConfig,
+        config.BudgetConfig,
+        config.PolicyConfig,
+    ):
+        for f in dataclasses.fields(cls):
+            assert f.default is dataclasses.MISSING, f"{cls.__name__}.{f.name} repeats a SCHEMA default"
+            assert f.default_factory is dataclasses.MISSING, f"{cls.__name__}.{f.name}"
+
+
+def test_a_stack_without_optional_settings_gets_the_schema_defaults(tmp_path: Path) -> None:
+    optional = [
+        "deleteLocks",
+        "logRetentionDays",
+        "keyVaultSoftDeleteDays",
+        "storage",
+        "network.reservedAddressSpaces",
+        "workspace.hbiWorkspace",
+        "compute.idleSecondsBeforeScaleDown",
+        "compute.lowPriority",
+        "budget.actualThresholds",
+        "budget.forecastThresholds",
+    ]
+    path = stack_copy(tmp_path, "dev", dict.fromkeys(optional))
+    raw, location = config.raw_from_stack_config(render._flatten_config(config.load_stack_file(path)))
+    cfg = config.validate(raw, stack="dev", location=location, source=path)
+    assert cfg.delete_locks is False
+    assert cfg.log_retention_days == 90
+    assert cfg.key_vault_soft_delete_days == 90
+    assert (cfg.storage_sku, cfg.storage_soft_delete_days) == ("Standard_ZRS", 14)
+    assert cfg.network.reserved_address_spaces == ()
+    assert cfg.workspace.firewall_sku == "Standard"
+    assert cfg.workspace.hbi_workspace is False
+    assert cfg.compute.idle_seconds_before_scale_down == 900
+    assert cfg.compute.low_priority is False
+    assert cfg.budget.actual_thresholds == (80.0, 100.0)
+    assert cfg.budget.forecast_thresholds == (100.0,)
+    assert cfg.policy.exemptions == ()
+    assert config.SCHEMA["properties"]["logRetentionDays"]["default"] == cfg.log_retention_days
+
+
+def test_outbound_rule_defaults_come_from_the_schema(tmp_path: Path) -> None:
+    rules = [{"name": "pkgs", "type": "ServiceTag", "serviceTag": "AzureFrontDoor.FrontEnd"}]
+    path = stack_copy(tmp_path, "prod", {"workspace.outboundRules": rules})
+    raw, location = config.raw_from_stack_config(render._flatten_config(config.load_stack_file(path)))
+    (rule,) = config.validate(raw, stack="prod", location=location, source=path).workspace.outbound_rules
+    assert (rule.protocol, rule.port_ranges) == ("TCP", "443")

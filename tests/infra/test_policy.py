@@ -41,7 +41,8 @@ def test_definition_files_are_azure_policy_json() -> None:
     for path in files:
         doc = json.loads(path.read_text())
         props = doc["properties"]
-        assert doc["name"] == path.stem and props["policyType"] == "Custom"
+        assert doc["name"] == path.stem
+        assert props["policyType"] == "Custom"
         assert props["mode"] in ("All", "Indexed")
         assert set(props["policyRule"]) == {"if", "then"}
         assert props["policyRule"]["then"]["effect"] == "[parameters('effect')]"
@@ -58,7 +59,7 @@ def test_initiative_has_the_built_ins_and_every_custom_definition() -> None:
         for m in members
         if m["policyDefinitionId"].startswith(BUILTIN)
     }
-    assert REQUIRED_BUILTINS <= builtins
+    assert builtins >= REQUIRED_BUILTINS
     customs = {m["policyDefinitionId"] for m in members if not m["policyDefinitionId"].startswith("/")}
     assert customs == {p.stem for p in (ROOT / "policies" / "azure" / "definitions").glob("*.json")}
     groups = {g["name"] for g in doc["policyDefinitionGroups"]}
@@ -96,7 +97,8 @@ def test_assignment_audits_in_dev_and_denies_in_prod(
 
 def test_remediation_identity_has_a_least_privilege_role(stack: Capture) -> None:
     (assignment,) = _inputs(stack, "azure-native:authorization:PolicyAssignment")
-    assert assignment["identity"] == {"type": "SystemAssigned"} and assignment["location"] == "westeurope"
+    assert assignment["identity"] == {"type": "SystemAssigned"}
+    assert assignment["location"] == "westeurope"
     grants = [
         r["inputs"]
         for r in stack.of_type("azure-native:authorization:RoleAssignment")
@@ -104,15 +106,18 @@ def test_remediation_identity_has_a_least_privilege_role(stack: Capture) -> None
     ]
     assert len(grants) == 1
     role = grants[0]["roleDefinitionId"].rsplit("/", 1)[-1]
-    assert role == ROLES["Tag Contributor"] and role not in FORBIDDEN_ROLES
-    assert grants[0]["principalId"] and grants[0]["scope"] == assignment["scope"]
+    assert role == ROLES["Tag Contributor"]
+    assert role not in FORBIDDEN_ROLES
+    assert grants[0]["principalId"]
+    assert grants[0]["scope"] == assignment["scope"]
 
 
 def test_exemptions_come_from_stack_config_and_expire(captures: dict[str, Capture]) -> None:
     assert _inputs(captures["dev"], "azure-native:authorization:PolicyExemption") == []
     (exemption,) = _inputs(captures["prod"], "azure-native:authorization:PolicyExemption")
     assert exemption["policyDefinitionReferenceIds"] == ["aml-compute-in-vnet"]
-    assert exemption["expiresOn"] == "2027-06-30T00:00:00Z" and exemption["exemptionCategory"] == "Mitigated"
+    assert exemption["expiresOn"] == "2027-06-30T00:00:00Z"
+    assert exemption["exemptionCategory"] == "Mitigated"
     assert "policyAssignments/mlplatform-baseline-prod" in exemption["policyAssignmentId"]
 
 

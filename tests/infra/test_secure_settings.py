@@ -55,7 +55,8 @@ def test_blob_soft_delete_and_versioning(stack: Capture) -> None:
     assert len(services) == 2
     for service in services:
         s = service["inputs"]
-        assert s["deleteRetentionPolicy"]["enabled"] is True and s["deleteRetentionPolicy"]["days"] >= 7
+        assert s["deleteRetentionPolicy"]["enabled"] is True
+        assert s["deleteRetentionPolicy"]["days"] >= 7
         assert s["containerDeleteRetentionPolicy"]["enabled"] is True
         # Azure has no blob versioning on hierarchical-namespace accounts; everywhere else it is on.
         assert s["isVersioningEnabled"] is (not hns[s["accountName"]])
@@ -200,7 +201,8 @@ def test_identities_are_separate_and_least_privilege(stack: Capture) -> None:
 
     assert roles_of("ci") == {"AzureML Data Scientist", "Managed Identity Operator", "Monitoring Reader"}
     assert roles_of("ci_plan") == {"Reader"}, "pull-request plans can read, never deploy"
-    assert "AcrPush" not in roles_of("endpoints") and "AcrPush" not in roles_of("compute")
+    assert "AcrPush" not in roles_of("endpoints")
+    assert "AcrPush" not in roles_of("compute")
 
 
 def test_ci_signs_in_with_github_oidc_only(stack: Capture) -> None:
@@ -235,18 +237,21 @@ def test_diagnostic_settings_send_logs_to_log_analytics(stack: Capture) -> None:
     assert law["features"]["disableLocalAuth"] is True
     appi = inputs(stack, "applicationinsights:Component")
     assert appi["workspaceResourceId"].endswith("/workspaces/" + law["workspaceName"])
-    assert appi["ingestionMode"] == "LogAnalytics" and appi["disableLocalAuth"] is True
+    assert appi["ingestionMode"] == "LogAnalytics"
+    assert appi["disableLocalAuth"] is True
 
 
 def test_budget_alerts_owners_on_actual_and_forecast(stack: Capture) -> None:
     budget = inputs(stack, "consumption:Budget")
     assert budget["scope"].endswith(f"/resourceGroups/rg-mlops-{stack.stack}")
-    assert budget["timeGrain"] == "Monthly" and budget["amount"] > 0
+    assert budget["timeGrain"] == "Monthly"
+    assert budget["amount"] > 0
     kinds = {n["thresholdType"] for n in budget["notifications"].values()}
     assert kinds == {"Actual", "Forecasted"}
     action_group = stack.one(T + "monitor:ActionGroup")["inputs"]
     for n in budget["notifications"].values():
-        assert n["contactEmails"] and n["enabled"] is True
+        assert n["contactEmails"]
+        assert n["enabled"] is True
         assert n["contactGroups"][0].endswith("/actionGroups/" + action_group["actionGroupName"])
     assert {r["emailAddress"] for r in action_group["emailReceivers"]} >= {"ml-platform@contoso.com"}
 
