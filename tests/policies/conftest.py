@@ -3,10 +3,15 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from shared_cases import Case, write_tree
 
 ROOT = Path(__file__).resolve().parents[2]
 CHECKOV = ROOT / ".venv-checkov" / "bin" / "checkov"
@@ -33,13 +38,21 @@ def _broken_prod(folder: Path) -> None:
 
 
 @pytest.fixture(scope="session")
-def fixture_results(tmp_path_factory: pytest.TempPathFactory) -> dict[tuple[str, str], str]:
-    """One checkov run over every fixture: (check ID, file:resource) -> PASSED/FAILED."""
-    checkov = require_checkov()
-    # One folder, one checkov run (several -d folders print one JSON document each).
+def policy_fixtures(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[Case]]:
+    """Every fixture in one folder: fixtures/, a broken prod template, and the shared-rule tree
+    (shared/, judged by `mlops validate` too) with its expected verdicts."""
     folder = tmp_path_factory.mktemp("policy-fixtures") / "fixtures"
     shutil.copytree(FIXTURES, folder)
     _broken_prod(folder)
+    return folder, write_tree(folder / "shared")
+
+
+@pytest.fixture(scope="session")
+def fixture_results(policy_fixtures: tuple[Path, list[Case]]) -> dict[tuple[str, str], str]:
+    """One checkov run over every fixture: (check ID, file:resource) -> PASSED/FAILED."""
+    checkov = require_checkov()
+    # One folder, one checkov run (several -d folders print one JSON document each).
+    folder, _ = policy_fixtures
     proc = subprocess.run(
         [
             str(checkov),
@@ -49,8 +62,11 @@ def fixture_results(tmp_path_factory: pytest.TempPathFactory) -> dict[tuple[str,
             "arm",
             "yaml",
             "--skip-download",
-        ]
-        + ["--external-checks-dir", str(ROOT / "policies" / "checkov"), "-o", "json"],
+            "--external-checks-dir",
+            str(ROOT / "policies" / "checkov"),
+            "-o",
+            "json",
+        ],
         cwd=ROOT,
         capture_output=True,
         text=True,

@@ -81,11 +81,9 @@ def test_scan_fails_exactly_on_planted_findings(tmp_path: Path) -> None:
         summary
     )
     assert any(c.startswith("CKV_SECRET") for c in failed), "the planted token was not found"
-    assert (
-        "stmlopsprodp01" in summary
-        and "dlsmlopsprodp01" in summary
-        and "stmlopsdevd01" not in summary.split("FAILED")[1]
-    )
+    assert "stmlopsprodp01" in summary
+    assert "dlsmlopsprodp01" in summary
+    assert "stmlopsdevd01" not in summary.split("FAILED")[1]
     assert "RESULT: FAIL" in summary
     # Suppressions are listed with reasons, graph-check ones included (applied by mlops scan itself).
     assert "CKV2_AZURE_49 Microsoft.MachineLearningServices/workspaces.mlw-mlops-dev" in summary
@@ -97,5 +95,6 @@ def test_scan_fails_exactly_on_planted_findings(tmp_path: Path) -> None:
     assert {"CKV_AZURE_206", "CKV_MLP_101"} <= open_rules
     assert "CKV2_AZURE_49" not in open_rules
     suites = ET.parse(out / "results.xml").getroot()
-    assert suites.tag == "testsuites" and int(sum(int(s.get("failures", 0)) for s in suites)) >= 3
+    assert suites.tag == "testsuites"
+    assert int(sum(int(s.get("failures", 0)) for s in suites)) >= 3
     assert (out / "summary.txt").read_text().strip() == summary.strip()

@@ -70,7 +70,8 @@ def test_commands_exist() -> None:
 
 def test_deploy_order_and_gates() -> None:
     jobs = _load(ROOT / ".github" / "workflows" / "deploy.yml")["jobs"]
-    assert jobs["apps-dev"]["needs"] == "infra-dev" and jobs["infra-prod"]["needs"] == "apps-dev"
+    assert jobs["apps-dev"]["needs"] == "infra-dev"
+    assert jobs["infra-prod"]["needs"] == "apps-dev"
     assert jobs["apps-prod"]["needs"] == "infra-prod"
     for name, job in jobs.items():
         env = "prod" if "prod" in name else "dev"
@@ -81,7 +82,9 @@ def test_deploy_order_and_gates() -> None:
 def test_pr_workflow_uploads_sarif_and_comments_the_plan() -> None:
     jobs = _load(ROOT / ".github" / "workflows" / "pr.yml")["jobs"]
     upload = [s for s in jobs["scan"]["steps"] if "upload-sarif" in str(s.get("uses"))]
-    assert upload and upload[0]["with"]["sarif_file"] == "build/scan/results.sarif"
+    assert upload
+    assert upload[0]["with"]["sarif_file"] == "build/scan/results.sarif"
     assert jobs["scan"]["permissions"]["security-events"] == "write"
     runs = " ".join(str(s.get("run", "")) for s in jobs["plan"]["steps"])
-    assert "--format markdown" in runs and "gh pr comment" in runs
+    assert "--format markdown" in runs
+    assert "gh pr comment" in runs
