@@ -47,65 +47,35 @@ class Grant:
     managed_network_only: bool = False
 
 
+# One row per assignment: principal, built-in role, scope, why. Kept one line per row (fmt: off)
+# so that the table reads, and diffs, like a table.
+# fmt: off
 GRANTS: tuple[Grant, ...] = (
-    Grant(
-        "workspace",
-        "Storage Blob Data Contributor",
-        "storage",
-        "job snapshots, outputs and logs on its store",
-    ),
-    Grant(
-        "workspace",
-        "Storage File Data Privileged Contributor",
-        "storage",
-        "code and notebooks on its file share",
-    ),
-    Grant(
-        "workspace",
-        "Key Vault Secrets Officer",
-        "keyvault",
-        "the workspace keeps its connection secrets there",
-    ),
+    Grant("workspace", "Storage Blob Data Contributor", "storage", "job snapshots, outputs and logs on its store"),
+    Grant("workspace", "Storage File Data Privileged Contributor", "storage", "code and notebooks on its file share"),
+    Grant("workspace", "Key Vault Secrets Officer", "keyvault", "the workspace keeps its connection secrets there"),
     Grant("workspace", "AcrPush", "registry", "the workspace builds environment images into its registry"),
-    Grant(
-        "workspace",
-        "Azure AI Enterprise Network Connection Approver",
-        "resource-group",
-        "lets the managed VNet approve its private endpoints to the lake, vault and registry",
-        managed_network_only=True,
-    ),
+    Grant("workspace", "Azure AI Enterprise Network Connection Approver", "resource-group",
+          "lets the managed VNet approve its private endpoints to the lake, vault and registry",
+          managed_network_only=True),
     Grant("compute", "Storage Blob Data Contributor", "lake", "training jobs read and write data assets"),
     Grant("compute", "Storage Blob Data Contributor", "storage", "jobs read snapshots and write outputs"),
     Grant("compute", "AcrPull", "registry", "nodes pull environment images"),
     Grant("compute", "Key Vault Secrets User", "keyvault", "jobs read the secrets their connections name"),
+    Grant("compute", "AzureML Metrics Writer (preview)", "workspace", "jobs log metrics to their runs"),
     Grant("endpoints", "AcrPull", "registry", "deployments pull their images"),
     Grant("endpoints", "Storage Blob Data Reader", "storage", "deployments download registered models"),
-    Grant(
-        "endpoints",
-        "Storage Blob Data Contributor",
-        "modeldata",
-        "data collection writes to its container only",
-    ),
-    Grant(
-        "endpoints",
-        "Monitoring Metrics Publisher",
-        "app-insights",
-        "App Insights accepts Entra-authenticated telemetry only (local auth is off), sent as this role",
-    ),
-    Grant(
-        "ci",
-        "Managed Identity Operator",
-        "endpoints-identity",
-        "CI attaches the endpoint identity to online endpoints; that needs operator rights on it only",
-    ),
-    Grant(
-        "ci", "Monitoring Reader", "resource-group", "rollout gates read the endpoints' Azure Monitor metrics"
-    ),
-    Grant("compute", "AzureML Metrics Writer (preview)", "workspace", "jobs log metrics to their runs"),
+    Grant("endpoints", "Storage Blob Data Contributor", "modeldata", "data collection writes to its container only"),
+    Grant("endpoints", "Monitoring Metrics Publisher", "app-insights",
+          "App Insights accepts Entra-authenticated telemetry only (local auth is off)"),
     Grant("endpoints", "AzureML Metrics Writer (preview)", "workspace", "deployments report their metrics"),
     Grant("ci", "AzureML Data Scientist", "workspace", "deploys endpoints, deployments and monitors"),
+    Grant("ci", "Managed Identity Operator", "endpoints-identity",
+          "CI attaches the endpoint identity to online endpoints; operator rights on it only"),
+    Grant("ci", "Monitoring Reader", "resource-group", "rollout gates read the endpoints' Azure Monitor metrics"),
     Grant("ci_plan", "Reader", "workspace", "pull-request plans read live state and never deploy"),
 )
+# fmt: on
 
 
 @dataclass(frozen=True)
