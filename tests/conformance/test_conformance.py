@@ -55,13 +55,14 @@ def test_failed_deployment_gets_no_traffic_and_other_endpoint_goes_on(world: Any
 
     world.write_failing_deployment(CREDIT, "green")
     world.set_traffic(CREDIT, {"blue": 90, "green": 10})
-    world.edit(world.ep_dir(CHURN) / "deployments" / "main.yml", instance_count=2)
+    # The other endpoint's change is metadata only: cheap on every target, and it must still happen.
+    world.edit(world.ep_dir(CHURN) / "endpoint.yml", description="churn scoring, described")
     r = world.mlops("apply", "--auto-approve", "--output", "json")
     assert r.code == 1, r.out + r.err
     results = {x["resource"]: x["status"] for x in r.json()["results"]}
     assert results["deployment/credit-default/green"] == "failed"
     assert results["endpoint/credit-default"] == "skipped"  # its traffic change
-    assert results["deployment/churn-score/main"] == "ok"
+    assert results["endpoint/churn-score"] == "ok"
     assert world.traffic(CREDIT) == {"blue": 100}
     s = world.mlops("status", "--output", "json", "--detailed-exitcode")
     assert s.code == 2, s.out
