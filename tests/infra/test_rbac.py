@@ -47,7 +47,7 @@ def dependencies() -> dict[str, set[str]]:
 
     def record(self: mocks.MockMonitor, request: Any) -> Any:
         recorded[request.name] = {urn.rsplit("::", 1)[-1] for urn in request.dependencies}
-        return original(self, request)
+        return original(self, request)  # type: ignore[no-untyped-call]
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(mocks.MockMonitor, "RegisterResource", record)
