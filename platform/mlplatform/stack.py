@@ -29,7 +29,6 @@ from .workspace import ClusterArgs, ManagedNetwork, MLWorkspaceArgs
 class Site:
     """The stack's identity: what it is called, where it runs, how its resources are tagged."""
 
-    stack: str
     environment: str
     location: str
     base_name: str
@@ -45,7 +44,6 @@ class Site:
 
 def site(cfg: PlatformConfig) -> Site:
     return Site(
-        stack=cfg.stack,
         environment=cfg.environment,
         location=cfg.location,
         base_name=f"{cfg.project}-{cfg.environment}",
