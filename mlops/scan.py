@@ -257,32 +257,8 @@ def run(args: argparse.Namespace) -> int:
     for pattern in SECRET_SKIPS:
         secrets_extra += ["--skip-path", pattern]
     secrets = _start(_checkov_cmd(checkov, out / "secrets", [root], ["secrets"], secrets_extra), root)
-    # Each render runs the whole program under mocks (several seconds); run the stacks side by side.
-    renders = {
-        stack: _start(
-            [
-                sys.executable,
-                "-m",
-                "mlops.scan",
-                "--render",
-                stack,
-                str(arm_dir / f"{stack}.json"),
-                str(root / f"Pulumi.{stack}.yaml"),
-                str(root / "policies" / "suppressions.yaml"),
-            ],
-            root,
-        )
-        for stack in args.stacks
-    }
-    stack_of: dict[str, str] = {}
-    failed_render = False
-    for stack, proc in renders.items():
-        _, stderr = proc.communicate()
-        if proc.returncode != 0:
-            print(f"error: rendering stack {stack} failed:\n{stderr.strip()}", file=sys.stderr)
-            failed_render = True
-        stack_of[f"{stack}.json"] = stack
-    if failed_render:
+    stack_of = _render_stacks(args.stacks, root, arm_dir)
+    if stack_of is None:
         secrets.kill()
         secrets.wait()
         return 1
@@ -306,6 +282,45 @@ def run(args: argparse.Namespace) -> int:
             print(f"error: checkov ({folder}) exited {proc.returncode}:\n{stderr[-2000:]}", file=sys.stderr)
             return 2
         _collect(_reports(report), active, stack_of, outcome)
+    _write_reports(out, outcome)
+    summary = format_summary(outcome, time.perf_counter() - started, problems)
+    (out / "summary.txt").write_text(summary + "\n", encoding="utf-8")
+    print(summary)
+    return 1 if outcome.failed or problems else 0
+
+
+def _render_stacks(stacks: list[str], root: Path, arm_dir: Path) -> dict[str, str] | None:
+    """ARM template file name -> stack, or None (after printing why) when a render failed."""
+    # Each render runs the whole program under mocks (several seconds); run the stacks side by side.
+    renders = {
+        stack: _start(
+            [
+                sys.executable,
+                "-m",
+                "mlops.scan",
+                "--render",
+                stack,
+                str(arm_dir / f"{stack}.json"),
+                str(root / f"Pulumi.{stack}.yaml"),
+                str(root / "policies" / "suppressions.yaml"),
+            ],
+            root,
+        )
+        for stack in stacks
+    }
+    stack_of: dict[str, str] = {}
+    failed_render = False
+    for stack, proc in renders.items():
+        _, stderr = proc.communicate()
+        if proc.returncode != 0:
+            print(f"error: rendering stack {stack} failed:\n{stderr.strip()}", file=sys.stderr)
+            failed_render = True
+        stack_of[f"{stack}.json"] = stack
+    return None if failed_render else stack_of
+
+
+def _write_reports(out: Path, outcome: Outcome) -> None:
+    """One SARIF and one JUnit file over both checkov runs, with our suppressions applied."""
     _merge_sarif(
         [out / f / "results_sarif.sarif" for f in ("iac", "secrets")],
         outcome.suppressed,
@@ -316,10 +331,6 @@ def run(args: argparse.Namespace) -> int:
         outcome.suppressed,
         out / "results.xml",
     )
-    summary = format_summary(outcome, time.perf_counter() - started, problems)
-    (out / "summary.txt").write_text(summary + "\n", encoding="utf-8")
-    print(summary)
-    return 1 if outcome.failed or problems else 0
 
 
 def _start(cmd: list[str], cwd: Path) -> subprocess.Popen[str]:
