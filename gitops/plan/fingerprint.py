@@ -17,8 +17,8 @@ from typing import Any
 from gitops.diff.normalize import deployment_view, endpoint_view, monitor_view
 from gitops.model.address import ResourceAddress
 from gitops.model.tags import TAG_SPEC_HASH
+from gitops.plan.comparable import desired_deployment_view, desired_endpoint_view, desired_monitor_view
 from gitops.plan.pairing import EndpointPair, Pairing
-from gitops.plan.views import desired_deployment_view, desired_endpoint_view, desired_monitor_view
 from gitops.targets.base import ActualDeployment
 
 

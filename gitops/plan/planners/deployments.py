@@ -10,10 +10,10 @@ from typing import Any
 from gitops.diff.normalize import deployment_view, diff_views
 from gitops.model.tags import TAG_SPEC_HASH
 from gitops.model.vocab import ActionKind, Health, Reason
+from gitops.plan.comparable import desired_deployment_view, field_diffs
 from gitops.plan.pairing import DeploymentPair, EndpointPair
 from gitops.plan.planners import PlanContext
 from gitops.plan.types import Action, Decisions
-from gitops.plan.views import desired_deployment_view, field_diffs
 
 # Fields Azure cannot change on an existing managed deployment.
 IMMUTABLE_DEPLOYMENT_FIELDS = ("instance_type", "egress_public_network_access")

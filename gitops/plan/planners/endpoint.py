@@ -7,10 +7,10 @@ from __future__ import annotations
 from gitops.diff.normalize import diff_views, endpoint_view
 from gitops.model.tags import is_owned
 from gitops.model.vocab import ActionKind, Health, Reason
+from gitops.plan.comparable import desired_endpoint_view, field_diffs
 from gitops.plan.pairing import EndpointPair
 from gitops.plan.planners import PlanContext
 from gitops.plan.types import Action, Decisions
-from gitops.plan.views import desired_endpoint_view, field_diffs
 
 _REASONS = {
     Reason.MISSING: "declared in git, missing in target",

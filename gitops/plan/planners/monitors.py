@@ -7,10 +7,10 @@ from __future__ import annotations
 from gitops.diff.normalize import diff_views, monitor_view
 from gitops.model.tags import TAG_SPEC_HASH
 from gitops.model.vocab import ActionKind, Reason
+from gitops.plan.comparable import desired_monitor_view, field_diffs
 from gitops.plan.pairing import MonitorPair, Pairing
 from gitops.plan.planners import PlanContext
 from gitops.plan.types import Action, Decisions, FieldDiff
-from gitops.plan.views import desired_monitor_view, field_diffs
 
 
 def plan_monitors(pairing: Pairing, ctx: PlanContext) -> Decisions:
