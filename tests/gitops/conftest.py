@@ -12,10 +12,10 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from fake_arm import FakeArm, client_options  # noqa: E402
+from fake_arm import FakeArm, client_options
 
-from gitops import commands  # noqa: E402
-from mlops.cli import main  # noqa: E402
+from gitops import commands
+from mlops.cli import main
 
 REPO = Path(__file__).resolve().parents[2]
 

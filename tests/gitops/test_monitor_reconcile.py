@@ -85,7 +85,8 @@ def test_create_update_thresholds_and_delete(mlops, fake: FakeArm, envs: Path):
     assert mlops("apply", "--env", "dev", "--auto-approve").code == 0
     assert thresholds_by_type(fake)["Numerical"] == 0.05
     writes = [w.path for w in fake.writes(mark)]
-    assert len(writes) == 1 and writes[0].split("?")[0].endswith("/schedules/credit-default-blue-monitor")
+    assert len(writes) == 1
+    assert writes[0].split("?")[0].endswith("/schedules/credit-default-blue-monitor")
 
     r = mlops("plan", "--env", "dev", "--detailed-exitcode")
     assert r.code == 0, r.out + r.err
@@ -119,7 +120,9 @@ def test_monitor_with_missing_target_is_a_validation_error(mlops, fake: FakeArm,
         r.err,
     )
     r = mlops("apply", "--env", "dev", "--auto-approve")
-    assert r.code == 1 and fake.schedules == {} and fake.endpoints == {}
+    assert r.code == 1
+    assert fake.schedules == {}
+    assert fake.endpoints == {}
 
 
 def test_bad_monitor_yaml_names_field_and_line(mlops, envs: Path):

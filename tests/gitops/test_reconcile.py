@@ -40,7 +40,9 @@ def test_first_apply_from_empty_then_plan_is_empty(mlops, fake: FakeArm):
     assert fake.traffic("credit-default") == {"blue": 90, "green": 10}
     assert fake.traffic("churn-score") == {"main": 100}
     tags = fake.endpoints["credit-default"]["tags"]
-    assert tags["managed-by"] == MANAGED_BY_VALUE and tags["environment"] == "dev" and "git-revision" in tags
+    assert tags["managed-by"] == MANAGED_BY_VALUE
+    assert tags["environment"] == "dev"
+    assert "git-revision" in tags
     assert fake.deployments[("credit-default", "green")]["tags"]["managed-by"] == MANAGED_BY_VALUE
     assert "credit-default-blue-monitor" in fake.schedules
     # Deployments were created before any traffic pointed at them (the fake refuses otherwise),
@@ -62,7 +64,8 @@ def test_blue_green_traffic_change(mlops, fake: FakeArm, envs: Path):
     edit(ep_file(envs, "credit-default"), traffic={"blue": 20, "green": 80})
     r = mlops("plan", "--env", "dev", "--detailed-exitcode")
     assert r.code == 2
-    assert "set_traffic" in r.out and '{"blue": 90, "green": 10} -> {"blue": 20, "green": 80}' in r.out
+    assert "set_traffic" in r.out
+    assert '{"blue": 90, "green": 10} -> {"blue": 20, "green": 80}' in r.out
     assert "deployment/" not in r.out  # nothing else changes
     mark = len(fake.log)
     assert mlops("apply", "--env", "dev", "--auto-approve").code == 0
@@ -92,7 +95,8 @@ def test_failed_green_never_gets_traffic_and_other_endpoints_continue(mlops, fak
     assert fake.deployments[("churn-score", "main")]["sku"]["capacity"] == 2
 
     s = mlops("status", "--env", "dev", "--output", "json", "--detailed-exitcode")
-    assert s.code == 2 and s.json()["status"] == "failed"
+    assert s.code == 2
+    assert s.json()["status"] == "failed"
     assert s.json()["failed"] == ["deployment/credit-default/green"]
 
     fake.failing_deployments.clear()
@@ -107,7 +111,8 @@ def test_429_and_500_storms_are_retried(mlops, fake: FakeArm):
     r = mlops("apply", "--env", "dev", "--auto-approve")
     assert r.code == 0, r.err
     statuses = [x.status for x in fake.log]
-    assert statuses.count(429) == 12 and statuses.count(500) == 4
+    assert statuses.count(429) == 12
+    assert statuses.count(500) == 4
     assert mlops("plan", "--env", "dev", "--detailed-exitcode").code == 0
 
 
@@ -117,11 +122,13 @@ def test_interrupted_apply_then_rerun_converges(mlops, fake: FakeArm):
     fault = fake.inject(503, count=10_000, method="PUT", pattern="credit-default/deployments")
     r = mlops("apply", "--env", "dev", "--auto-approve", "--output", "json")
     assert r.code == 1
-    assert "credit-default" in fake.endpoints and fake.traffic("credit-default") == {}
+    assert "credit-default" in fake.endpoints
+    assert fake.traffic("credit-default") == {}
     assert fake.traffic("churn-score") == {"main": 100}
     fault.remaining = 0
     r = mlops("plan", "--env", "dev")
-    assert "create_endpoint" not in r.out and "create_deployment" in r.out
+    assert "create_endpoint" not in r.out
+    assert "create_deployment" in r.out
     assert mlops("apply", "--env", "dev", "--auto-approve").code == 0
     assert fake.traffic("credit-default") == {"blue": 90, "green": 10}
     assert mlops("plan", "--env", "dev", "--detailed-exitcode").code == 0
@@ -132,7 +139,8 @@ def test_deployment_left_mid_provisioning_is_resumed(mlops, fake: FakeArm):
     # As if a previous apply was killed while Azure was still provisioning.
     fake.deployments[("churn-score", "main")]["properties"]["provisioningState"] = "Updating"
     r = mlops("plan", "--env", "dev", "--detailed-exitcode")
-    assert r.code == 2 and "provisioning state is Updating" in r.out
+    assert r.code == 2
+    assert "provisioning state is Updating" in r.out
     assert mlops("apply", "--env", "dev", "--auto-approve").code == 0
     assert fake.deployments[("churn-score", "main")]["properties"]["provisioningState"] == "Succeeded"
 
@@ -158,9 +166,12 @@ def test_prune_deletes_only_owned_resources(mlops, fake: FakeArm, envs: Path):
     edit(ep_file(envs, "credit-default"), traffic={"blue": 100})
 
     r = mlops("plan", "--env", "dev")
-    assert "delete_endpoint" in r.out and "endpoint/churn-score" in r.out
-    assert "delete_deployment" in r.out and "deployment/credit-default/green" in r.out
-    assert "handmade" not in r.out and "other-env" not in r.out
+    assert "delete_endpoint" in r.out
+    assert "endpoint/churn-score" in r.out
+    assert "delete_deployment" in r.out
+    assert "deployment/credit-default/green" in r.out
+    assert "handmade" not in r.out
+    assert "other-env" not in r.out
     assert mlops("apply", "--env", "dev", "--auto-approve").code == 0
     assert set(fake.endpoints) == {"credit-default", "handmade", "other-env"}
     assert ("credit-default", "green") not in fake.deployments
@@ -185,7 +196,8 @@ def test_refuses_to_delete_every_endpoint_without_allow_empty(mlops, fake: FakeA
     shutil.rmtree(envs / "dev" / "endpoints")
     (envs / "dev" / "monitors" / "credit-default-blue.yml").unlink()
     r = mlops("apply", "--env", "dev", "--auto-approve")
-    assert r.code == 1 and "--allow-empty" in r.err
+    assert r.code == 1
+    assert "--allow-empty" in r.err
     assert set(fake.endpoints) == {"credit-default", "churn-score"}
     assert mlops("apply", "--env", "dev", "--auto-approve", "--allow-empty").code == 0
     assert fake.endpoints == {}
@@ -240,11 +252,14 @@ def test_mirror_to_live_promotion(mlops, fake: FakeArm, envs: Path):
     edit(ep_file(envs, "credit-default", "prod"), traffic={"blue": 90, "green": 10}, mirror_traffic=None)
     # prod's environment.yaml makes this a canary rollout with gates on Azure Monitor metrics...
     r = mlops("plan", "--env", "prod")
-    assert "progressive rollout of green" in r.out and "1. mirror 10%" in r.out and "for 15m" in r.out, r.out
+    assert "progressive rollout of green" in r.out, r.out
+    assert "1. mirror 10%" in r.out, r.out
+    assert "for 15m" in r.out, r.out
     # ...and with rollouts switched off for the endpoint it is one plain traffic step.
     (ep_file(envs, "credit-default", "prod").parent / "rollout.yml").write_text("enabled: false\n")
     r = mlops("plan", "--env", "prod")
-    assert "set_traffic" in r.out and 'mirror_traffic: {"green": 10} -> {}' in r.out
+    assert "set_traffic" in r.out
+    assert 'mirror_traffic: {"green": 10} -> {}' in r.out
     assert mlops("apply", "--env", "prod", "--auto-approve").code == 0
     assert fake.traffic("credit-default") == {"blue": 90, "green": 10}
     assert fake.endpoints["credit-default"]["properties"]["mirrorTraffic"] == {}

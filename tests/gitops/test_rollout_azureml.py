@@ -71,17 +71,18 @@ def test_canary_passes_then_bad_canary_rolls_back_from_tags(
     metrics.set(EP, "green", GOOD)
     _traffic(envs, {"green": 100})
     r = mlops("plan", "--env", "dev")
-    assert "progressive rollout of green" in r.out and "1. weight 50%: blue 50%, green 50% for 1s" in r.out, (
-        r.out
-    )
+    assert "progressive rollout of green" in r.out, r.out
+    assert "1. weight 50%: blue 50%, green 50% for 1s" in r.out, r.out
     r = mlops("apply", "--env", "dev", "--auto-approve")
     assert r.code == 0, r.out + r.err
     assert "gates [pass] canary 250 req, baseline 250 req" in r.err, r.err
     assert fake.traffic(EP) == {"green": 100}
     tags = fake.endpoints[EP]["tags"]
-    assert _recorded(fake, EP).status == "succeeded" and tags["managed-by"] == "mlops-gitops"
+    assert _recorded(fake, EP).status == "succeeded"
+    assert tags["managed-by"] == "mlops-gitops"
     sent = [x for x in metrics.log if x["query"].get("metricnames") == "RequestsPerMinute"]
-    assert sent and all(x["path"] == f"/{LOCATION}/subscriptions/{SUB}/metrics:getBatch" for x in sent)
+    assert sent
+    assert all(x["path"] == f"/{LOCATION}/subscriptions/{SUB}/metrics:getBatch" for x in sent)
     assert sent[0]["body"] == {
         "resourceids": [
             f"/subscriptions/{SUB}/resourceGroups/rg-mlops-dev/providers/Microsoft.MachineLearningServices"
@@ -107,14 +108,18 @@ def test_canary_passes_then_bad_canary_rolls_back_from_tags(
     _traffic(envs, {"blue": 100})
     r = mlops("apply", "--env", "dev", "--auto-approve")
     assert r.code == 1, r.out + r.err
-    assert "ROLLING BACK" in r.err and "error_ratio 0.087 > 0.02" in r.err, r.err
+    assert "ROLLING BACK" in r.err, r.err
+    assert "error_ratio 0.087 > 0.02" in r.err, r.err
     assert fake.traffic(EP) == {"green": 100}
     tags = fake.endpoints[EP]["tags"]
-    assert _recorded(fake, EP).status == "failed" and "error_ratio" in tags["mlops-rollout-evidence"]
+    assert _recorded(fake, EP).status == "failed"
+    assert "error_ratio" in tags["mlops-rollout-evidence"]
     r = mlops("plan", "--env", "dev", "--detailed-exitcode")
-    assert r.code == 2 and "DIVERGED: endpoint/credit-default: rollout" in r.out, r.out
+    assert r.code == 2, r.out
+    assert "DIVERGED: endpoint/credit-default: rollout" in r.out, r.out
     r = mlops("status", "--env", "dev")
-    assert "diverged" in r.out and "evidence:" in r.out
+    assert "diverged" in r.out
+    assert "evidence:" in r.out
 
 
 class ScopeRecorder(FakeCredential):
@@ -173,9 +178,11 @@ def test_same_gate_decisions_from_injected_azure_series(metrics: FakeMetrics) ->
     assert (w["broken"].requests, w["broken"].errors) == (220, 20)
     assert (w["absent"].requests, w["absent"].p95_ms) == (0, None)
     broken = evaluate(analysis, w["blue"], w["broken"])
-    assert broken.verdict == FAIL and "error_ratio 0.091 > 0.02" in broken.evidence(), broken.evidence()
+    assert broken.verdict == FAIL, broken.evidence()
+    assert "error_ratio 0.091 > 0.02" in broken.evidence(), broken.evidence()
     slow = evaluate(analysis, w["blue"], w["slow"])
-    assert slow.verdict == FAIL and "latency_p95_ms 480 > 200" in slow.evidence()
+    assert slow.verdict == FAIL
+    assert "latency_p95_ms 480 > 200" in slow.evidence()
     assert "latency_p95_ms 480 / baseline 45 > 2x" in slow.evidence()
     assert evaluate(analysis, w["blue"], w["few"]).verdict == "inconclusive"
     # A model's 4xx (bad input) is not the model failing.
@@ -205,9 +212,8 @@ def test_same_gate_decisions_from_injected_azure_series(metrics: FakeMetrics) ->
     assert requests["query"]["starttime"].startswith("2027-01-15T07:58:00")
     assert requests["query"]["endtime"].startswith("2027-01-15T08:00:00")
     assert requests["headers"]["Authorization"] == "Bearer fake-token"
-    assert credential.scopes and all(
-        s == ("https://metrics.monitor.azure.com/.default",) for s in credential.scopes
-    )
+    assert credential.scopes
+    assert all(s == ("https://metrics.monitor.azure.com/.default",) for s in credential.scopes)
 
 
 def test_many_status_codes_are_not_cut_at_the_services_default_top(metrics: FakeMetrics) -> None:

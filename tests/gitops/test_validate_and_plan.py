@@ -87,8 +87,9 @@ def test_plan_formats_and_saved_plan(mlops, fake: FakeArm, tmp_path: Path):
     assert "| 1 | `create_endpoint` | `endpoint/churn-score` |" in r.out
     saved = json.loads(out.read_text())
     kinds = [a["kind"] for a in saved["actions"]]
-    assert kinds == sorted(kinds, key=lambda k: [a["phase"] for a in saved["actions"] if a["kind"] == k][0])
-    assert saved["summary"]["create"] == 6 and saved["fingerprint"]
+    assert kinds == sorted(kinds, key=lambda k: next(a["phase"] for a in saved["actions"] if a["kind"] == k))
+    assert saved["summary"]["create"] == 6
+    assert saved["fingerprint"]
     r = mlops("plan", "--env", "dev", "--format", "json")
     assert json.loads(r.out)["fingerprint"] == saved["fingerprint"]
 
@@ -96,7 +97,8 @@ def test_plan_formats_and_saved_plan(mlops, fake: FakeArm, tmp_path: Path):
     assert fake.traffic("credit-default") == {"blue": 90, "green": 10}
     # The same plan again is stale: the environment changed since it was made.
     r = mlops("apply", "--env", "dev", "--plan", str(out))
-    assert r.code == 1 and "stale" in r.err
+    assert r.code == 1
+    assert "stale" in r.err
 
 
 def test_stale_plan_refused_when_someone_changed_azure(mlops, fake: FakeArm, envs: Path, tmp_path: Path):
@@ -107,7 +109,8 @@ def test_stale_plan_refused_when_someone_changed_azure(mlops, fake: FakeArm, env
     fake.endpoints["credit-default"]["properties"]["traffic"] = {"blue": 100}
     mark = len(fake.log)
     r = mlops("apply", "--env", "dev", "--plan", str(out))
-    assert r.code == 1 and "stale" in r.err
+    assert r.code == 1
+    assert "stale" in r.err
     assert fake.writes(mark) == []
 
 
@@ -116,7 +119,9 @@ def test_immutable_field_on_live_deployment_is_refused_with_guidance(mlops, fake
     edit(dep_file(envs, "credit-default", "blue"), instance_type="Standard_F4s_v2")
     r = mlops("plan", "--env", "dev")
     assert r.code == 1
-    assert "BLOCKED" in r.out and "instance_type" in r.out and "move traffic to it" in r.out
+    assert "BLOCKED" in r.out
+    assert "instance_type" in r.out
+    assert "move traffic to it" in r.out
     mark = len(fake.log)
     assert mlops("apply", "--env", "dev", "--auto-approve").code == 1
     assert fake.writes(mark) == []
@@ -127,7 +132,8 @@ def test_immutable_field_on_idle_deployment_is_replaced(mlops, fake: FakeArm, en
     assert mlops("apply", "--env", "dev", "--auto-approve").code == 0
     edit(dep_file(envs, "credit-default", "green"), instance_type="Standard_F4s_v2")
     r = mlops("plan", "--env", "dev")
-    assert "replace_deployment" in r.out and "instance_type: standard_ds3_v2 -> standard_f4s_v2" in r.out
+    assert "replace_deployment" in r.out
+    assert "instance_type: standard_ds3_v2 -> standard_f4s_v2" in r.out
     assert mlops("apply", "--env", "dev", "--auto-approve").code == 0
     assert fake.deployments[("credit-default", "green")]["properties"]["instanceType"] == "Standard_F4s_v2"
     assert fake.traffic("credit-default") == {"blue": 100}
@@ -136,7 +142,8 @@ def test_immutable_field_on_idle_deployment_is_replaced(mlops, fake: FakeArm, en
 def test_status_reports_drift(mlops, fake: FakeArm):
     assert mlops("apply", "--env", "dev", "--auto-approve").code == 0
     r = mlops("status", "--env", "dev", "--detailed-exitcode")
-    assert r.code == 0 and "dev: in sync" in r.out
+    assert r.code == 0
+    assert "dev: in sync" in r.out
     fake.endpoints["churn-score"]["tags"]["owner"] = "portal-user"
     fake.deployments[("churn-score", "main")]["sku"]["capacity"] = 5
     r = mlops("status", "--env", "dev", "--output", "json", "--detailed-exitcode")
@@ -152,27 +159,31 @@ def test_prod_is_applied_with_hardening(mlops, fake: FakeArm):
     r = mlops("apply", "--env", "prod", "--auto-approve")
     assert r.code == 0, r.err
     ep = fake.endpoints["credit-default"]
-    assert (
-        ep["properties"]["authMode"] == "AADToken" and ep["properties"]["publicNetworkAccess"] == "Disabled"
-    )
+    assert ep["properties"]["authMode"] == "AADToken"
+    assert ep["properties"]["publicNetworkAccess"] == "Disabled"
     assert fake.endpoints["credit-default"]["properties"]["mirrorTraffic"] == {"green": 10}
     dep = fake.deployments[("credit-default", "blue")]
-    assert dep["properties"]["egressPublicNetworkAccess"] == "Disabled" and dep["sku"]["capacity"] == 2
+    assert dep["properties"]["egressPublicNetworkAccess"] == "Disabled"
+    assert dep["sku"]["capacity"] == 2
     assert mlops("plan", "--env", "prod", "--detailed-exitcode").code == 0
 
 
 def test_unknown_environment_and_missing_confirmation(mlops, envs: Path):
     r = mlops("plan", "--env", "nope")
-    assert r.code == 1 and "environment 'nope' not found" in r.err and "Traceback" not in r.err
+    assert r.code == 1
+    assert "environment 'nope' not found" in r.err
+    assert "Traceback" not in r.err
     data = yaml.safe_load((envs / "dev" / "environment.yaml").read_text())
     assert data["target"] == "azureml"
     r = mlops("apply", "--env", "dev")  # stdin is not a terminal under pytest
-    assert r.code == 1 and "--auto-approve" in r.err
+    assert r.code == 1
+    assert "--auto-approve" in r.err
     # Machines asking for JSON get the refusal as JSON on stdout as well.
     r = mlops("apply", "--env", "nope", "--auto-approve", "--output", "json")
     assert r.code == 1
     refusal = r.json()
-    assert refusal["ok"] is False and "environment 'nope' not found" in refusal["message"]
+    assert refusal["ok"] is False
+    assert "environment 'nope' not found" in refusal["message"]
 
 
 def test_cli_help_does_not_import_azure_ai_ml():
@@ -200,7 +211,8 @@ def test_saved_plan_for_another_environment_is_refused(mlops, tmp_path: Path):
     out = tmp_path / "plan.json"
     assert mlops("plan", "--env", "prod", "--out", str(out)).code == 0
     r = mlops("apply", "--env", "dev", "--plan", str(out))
-    assert r.code == 1 and "is a plan for environment 'prod'" in r.err
+    assert r.code == 1
+    assert "is a plan for environment 'prod'" in r.err
 
 
 def test_azure_permission_error_is_one_line_not_a_traceback(mlops, fake: FakeArm):

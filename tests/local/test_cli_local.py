@@ -133,9 +133,11 @@ def test_credentials_and_observed_split(tree: Path, h: Any) -> None:
 
 def test_reapply_is_a_noop(tree: Path) -> None:
     r = mlops(tree, "apply", "--env", "local", "--auto-approve")
-    assert r.returncode == 0 and "No changes" in r.stdout + r.stderr, r.stdout + r.stderr
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "No changes" in r.stdout + r.stderr, r.stdout + r.stderr
     r = mlops(tree, "status", "--env", "local", "--detailed-exitcode")
-    assert r.returncode == 0 and "in sync" in r.stdout, r.stdout + r.stderr
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "in sync" in r.stdout, r.stdout + r.stderr
 
 
 def test_status_reports_a_killed_deployment(tree: Path) -> None:
@@ -150,7 +152,8 @@ def test_status_reports_a_killed_deployment(tree: Path) -> None:
     r = mlops(tree, "status", "--env", "local", "--detailed-exitcode")
     assert r.returncode == 2, r.stdout + r.stderr
     assert "failed: deployment/wine/blue" in r.stdout
-    assert "inference server" in r.stderr and "is not running" in r.stderr
+    assert "inference server" in r.stderr
+    assert "is not running" in r.stderr
 
 
 def test_down_stops_everything(tree: Path) -> None:
@@ -159,7 +162,8 @@ def test_down_stops_everything(tree: Path) -> None:
     pids = [p.pid for p in LocalEngine(tree / "state", "local").store.processes()]
     assert pids
     r = mlops(tree, "down", "--env", "local")
-    assert r.returncode == 0 and "stopped router wine" in r.stdout
+    assert r.returncode == 0
+    assert "stopped router wine" in r.stdout
     for pid in pids:
         assert not proc.group_members(pid)
 
@@ -174,4 +178,5 @@ def test_rehearse_an_azureml_environment_locally(tree: Path, h: Any) -> None:
     assert h.score(creds["scoringUri"], {"a": 1}, key=creds["accessToken"]).status == 200
     assert h.score(creds["scoringUri"], {"a": 1}, key="not-a-token").status == 401
     r = mlops(tree, "down", "--env", "rehearse")
-    assert r.returncode == 0 and "stopped" in r.stdout
+    assert r.returncode == 0
+    assert "stopped" in r.stdout

@@ -33,13 +33,16 @@ def test_thresholds_absolute_and_relative() -> None:
     base = Window(1000, 10, 50, 80)
     assert evaluate(A, base, Window(100, 2, 60, 90)).verdict == PASS
     d = evaluate(A, base, Window(100, 6, 60, 90))  # 0.06 > 0.05 and 0.06 - 0.01 > 0.02
-    assert d.verdict == FAIL and [c.ok for c in d.checks if c.gate == "error_ratio"] == [False, False]
+    assert d.verdict == FAIL
+    assert [c.ok for c in d.checks if c.gate == "error_ratio"] == [False, False]
     d = evaluate(A, base, Window(100, 0, 120, 150))  # under 300 ms but 2.4x the baseline
-    assert d.verdict == FAIL and "latency_p95_ms 120 / baseline 50 > 2x" in d.evidence()
+    assert d.verdict == FAIL
+    assert "latency_p95_ms 120 / baseline 50 > 2x" in d.evidence()
     assert evaluate(A, base, Window(9, 9, 900, 900)).verdict == INCONCLUSIVE
     # An idle baseline: the relative checks are skipped, the absolute ones decide.
     d = evaluate(A, Window(0, 0), Window(50, 0, 100, 100))
-    assert d.verdict == PASS and any("skipped" in c.note for c in d.checks)
+    assert d.verdict == PASS
+    assert any("skipped" in c.note for c in d.checks)
 
 
 def test_consecutive_failure_limit_and_step_outcome() -> None:
@@ -52,7 +55,8 @@ def test_consecutive_failure_limit_and_step_outcome() -> None:
     assert step_outcome(GateState(), "fail")[0] is False
     s2 = GateState()
     advance(s2, evaluate(A, None, Window(1, 0)), 2)
-    assert step_outcome(s2, "fail")[0] is False and step_outcome(s2, "pass")[0] is True
+    assert step_outcome(s2, "fail")[0] is False
+    assert step_outcome(s2, "pass")[0] is True
 
 
 def test_histogram_percentiles_and_windows() -> None:
@@ -89,7 +93,7 @@ def test_steps_skip_weights_beyond_target_and_end_at_git(tmp_path: Path) -> None
     partial = expand_steps(spec, "green", {"blue": 60, "red": 40}, {"blue": 60, "green": 20, "red": 20}, {})
     assert [s.name for s in partial] == ["mirror 10%", "weight 10%", "final (green 20%)"]
     assert partial[1].traffic == {"green": 10, "blue": 54, "red": 36}
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="not a duration"):
         parse_duration("5 minutes")
 
 
