@@ -33,7 +33,7 @@ lint: $(STAMP)
 
 typecheck: $(STAMP)
 	cd platform && ../$(BIN)/mypy mlplatform __main__.py
-	$(BIN)/mypy gitops mlops
+	$(BIN)/mypy gitops mlops policies/checkov
 
 $(CHECKOV_STAMP): policies/checkov-requirements.lock $(STAMP)
 	test -x $(CHECKOV_VENV)/bin/python || $(PYTHON) -m venv $(CHECKOV_VENV)
