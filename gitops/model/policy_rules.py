@@ -123,9 +123,14 @@ def committed_secrets(deployment: Mapping[str, Any]) -> list[Finding]:
 
 
 # ------------------------------------------------------------------------------------ pinning
-_PINNED_REF = re.compile(
-    r"^azureml:(//registries/[^/]+/(models|environments|codes)/[^/]+/versions/[^/]+|[^:@/]+:[^:@/]+)$"
-)
+# The reference forms of Azure ML assets (MicrosoftDocs/azure-ai-docs reference-yaml-core-syntax.md):
+# `azureml:<name>:<version>`, `azureml:<name>@<label>` (`@latest` is the newest version, whatever it
+# is at apply time), registry and workspace asset URIs ending `/versions/<version>` or
+# `/labels/<label>`, and full ARM ids `/subscriptions/.../<assets>/<name>/versions/<version>`.
+_SHORT_PINNED = re.compile(r"^azureml:[^:@/]+:[^:@/]+$")
+_URI_VERSION = re.compile(r"/(?:models|environments|codes)/[^/]+/versions/[^/@]+/?$")
+_URI_LABEL = re.compile(r"/(?:models|environments|codes)/[^/]+/labels/([^/]+)/?$")
+_FLOATS = "pin a version: azureml:<name>:<version> (or .../versions/<version>)"
 
 
 def pinning_required(environment: str | None, manifest: Mapping[str, Any]) -> bool:
@@ -134,13 +139,28 @@ def pinning_required(environment: str | None, manifest: Mapping[str, Any]) -> bo
     return flag if isinstance(flag, bool) else is_production(environment)
 
 
+def _unpinned_uri(value: str, what: str, keys: tuple[str, ...]) -> list[Finding]:
+    label = _URI_LABEL.search(value)
+    if label:
+        return [Finding(f"{what} {value!r} floats (label {label.group(1)}); {_FLOATS}", keys)]
+    if "@" in value:
+        return [Finding(f"{what} {value!r} floats ({value.rsplit('@', 1)[1]}); {_FLOATS}", keys)]
+    if _URI_VERSION.search(value):
+        return []
+    return [Finding(f"{what} {value!r} has no version; {_FLOATS}", keys)]
+
+
 def _unpinned_ref(value: str, what: str, keys: tuple[str, ...]) -> list[Finding]:
-    if value.startswith("azureml:") and "@" in value:
+    if value.startswith(("azureml:/", "/subscriptions/")):
+        return _unpinned_uri(value, what, keys)
+    if not value.startswith("azureml:"):
+        return []  # a local path: the inline forms are judged by their mappings
+    if "@" in value:
         label = value.split("@", 1)[1]
         return [Finding(f"{what} {value!r} floats ({label}); pin a version: azureml:<name>:<version>", keys)]
-    if value.startswith("azureml:") and value.count(":") == 2 and value.endswith(":latest"):
+    if value.count(":") == 2 and value.endswith(":latest"):
         return [Finding(f"{what} {value!r} floats (latest); pin a version: azureml:<name>:<version>", keys)]
-    if value.startswith("azureml:") and not _PINNED_REF.match(value) and not value.startswith("azureml:/"):
+    if not _SHORT_PINNED.match(value):
         return [Finding(f"{what} {value!r} has no version; pin one: azureml:<name>:<version>", keys)]
     return []
 
@@ -160,13 +180,32 @@ def _unpinned_image(environment: Mapping[str, Any], keys: tuple[str, ...]) -> li
     ]
 
 
+def _unversioned_model(model: Mapping[str, Any], keys: tuple[str, ...]) -> list[Finding]:
+    """An inline model (a local folder, or a datastore path) is registered at apply time; without a
+    version nothing in git names the version that serves, and the registry cannot be audited
+    against the commit."""
+    version = model.get("version")
+    if version is not None and str(version).strip() and str(version).strip().lower() != "latest":
+        return []
+    return [
+        Finding(
+            f"inline model {model.get('path')!r} has no version (it is registered at apply time; the "
+            "commit names no version to serve); register it with a `version:` and reference azureml:<name>:<version>, or give the "
+            "inline model a `name:` and `version:`",
+            keys,
+        )
+    ]
+
+
 def unpinned(value: Any, what: str, *keys: str) -> list[Finding]:
-    """A reference (or an inline environment's image) that does not name an exact version. Inline
-    models and code in git are pinned by the commit."""
+    """A reference (or an inline environment's image, or an inline model without a version) that
+    does not name an exact version. Inline code in git is pinned by the commit."""
     if isinstance(value, str):
         return _unpinned_ref(value, what, keys)
     if isinstance(value, Mapping) and what == "environment":
         return _unpinned_image(value, keys)
+    if isinstance(value, Mapping) and what == "model":
+        return _unversioned_model(value, keys)
     return []
 
 
@@ -175,7 +214,7 @@ def unpinned_versions(deployment: Mapping[str, Any]) -> list[Finding]:
     found = [f for key in ("model", "environment") for f in unpinned(deployment.get(key), key, key)]
     conf = deployment.get("code_configuration")
     code = conf.get("code") if isinstance(conf, Mapping) else None
-    if isinstance(code, str) and code.startswith("azureml:"):
+    if isinstance(code, str) and code.startswith(("azureml:", "/subscriptions/")):
         found += unpinned(code, "code", "code_configuration", "code")
     return found
 

@@ -84,6 +84,11 @@ PINNING: dict[str, tuple[dict[str, Any], bool]] = {
     "latest": ({"environment": "azureml:sklearn-inference:latest"}, False),
     "bare": ({"model": "azureml:shared-model"}, False),
     "registry": ({"model": "azureml://registries/azureml/models/shared-model/versions/3"}, True),
+    # the gaps of issue 14: a registry label, an environment @latest, an unversioned local folder
+    "registry-label": ({"model": "azureml://registries/azureml/models/shared-model/labels/latest"}, False),
+    "env-latest": ({"environment": "azureml:sklearn-inference@latest"}, False),
+    "local-model": ({"model": {"path": "../model"}}, False),
+    "local-model-versioned": ({"model": {"name": "shared-local", "version": "2", "path": "../model"}}, True),
     "image": (
         {"environment": {"image": "mcr.microsoft.com/azureml/minimal-ubuntu22.04-py39-cpu-inference"}},
         False,
@@ -145,6 +150,9 @@ def write_tree(root: Path) -> list[Case]:
         cases.append(Case("CKV_MLP_106", f"environments/dev/endpoints/{name}/deployments/main.yml", passes))
     private = {dep: _deployment("private", dep, **fields) for dep, (fields, _) in PINNING.items()}
     private["egress"] = _deployment("private", "egress", egress_public_network_access="enabled")
+    # the folder the inline models name (../model from the deployments folder)
+    (prod / "endpoints" / "private" / "model").mkdir(parents=True, exist_ok=True)
+    (prod / "endpoints" / "private" / "model" / "model.pkl").write_bytes(b"weights")
     for name, (fields, is_private) in ENDPOINTS.items():
         deployments = private if name == "private" else {"main": _deployment(name, "main")}
         _write_endpoint(prod, name, fields, deployments)

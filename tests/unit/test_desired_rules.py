@@ -10,7 +10,7 @@ import pytest
 from gitops.desired.discover import discover
 from gitops.desired.load import parse_mapping
 from gitops.desired.rules.managed import managed_deployment, managed_endpoint
-from gitops.desired.rules.monitors import is_monitor_schedule, monitor_target
+from gitops.desired.rules.monitors import is_monitor_schedule, monitor_target, schedule_ranges
 from gitops.desired.rules.names import (
     deployment_declared_once,
     deployment_in_its_endpoint,
@@ -20,15 +20,17 @@ from gitops.desired.rules.names import (
     monitor_declared_once,
     valid_name,
 )
+from gitops.desired.rules.paths import monitor_paths, referenced_paths
 from gitops.desired.rules.pinning import pinned_versions
 from gitops.desired.rules.rollout import rollout_spec
 from gitops.desired.rules.secrets import committed_secrets
 from gitops.desired.rules.tags import reserved_tags
 from gitops.desired.rules.traffic import MAX_DEPLOYMENTS_PER_ENDPOINT, endpoint_traffic
+from gitops.desired.rules.values import deployment_values, model_present
 from gitops.desired.sdk_errors import sdk_error_diagnostics
 from gitops.desired.spec_hash import local_paths, spec_hash
 from gitops.desired.types import DesiredDeployment, DesiredEndpoint, DesiredState
-from gitops.errors import Diagnostic
+from gitops.errors import Diagnostic, rel
 from gitops.manifest import load_manifest_lenient
 from gitops.rollout.spec import load_rollout_doc
 from gitops.yamlmarks import YamlDoc, load_yaml
@@ -67,8 +69,8 @@ def test_valid_name(tmp_path: Path, name: object, ok: bool) -> None:
         else [
             (
                 2,
-                f"endpoint name {name!r} is invalid: use 3-32 letters, digits or '-', starting with a letter "
-                "and not ending with '-'",
+                f"endpoint name {name!r} is invalid: Azure requires 3-32 letters, digits or '-', starting "
+                "with a letter and not ending with '-'",
             )
         ]
     )
@@ -99,7 +101,10 @@ def test_declared_once(tmp_path: Path) -> None:
     ]
     assert endpoint_declared_once(second, "other", {"shop": first}) == []
     assert found(deployment_declared_once(second, "Blue", "shop", ["blue"])) == [
-        (1, "deployment 'Blue' is declared twice for endpoint 'shop'")
+        (
+            1,
+            "deployment 'Blue' is declared twice for endpoint 'shop' (as 'blue': Azure names are case-insensitive)",
+        )
     ]
     assert found(monitor_declared_once(second, "m", {"m": first})) == [
         (1, f"monitor 'm' is declared twice (also in {first.file})")
@@ -153,7 +158,47 @@ def test_committed_secrets(tmp_path: Path) -> None:
         ),
         ("model: azureml:m\n", [(1, "model 'azureml:m' has no version; pin one: azureml:<name>:<version>")]),
         ("model: azureml://registries/r/models/m/versions/2\n", []),
-        ("model:\n  path: ./model\n", []),
+        (
+            "model:\n  path: ./model\n",
+            [
+                (
+                    1,
+                    "inline model './model' has no version (it is registered at apply time; the commit names no "
+                    "version to serve); register it with a `version:` and reference azureml:<name>:<version>, or "
+                    "give the inline model a `name:` and `version:`",
+                )
+            ],
+        ),
+        ("model:\n  name: m\n  version: 4\n  path: ./model\n", []),
+        (
+            "model: azureml://registries/r/models/m/labels/latest\n",
+            [
+                (
+                    1,
+                    "model 'azureml://registries/r/models/m/labels/latest' floats (label latest); pin a version: "
+                    "azureml:<name>:<version> (or .../versions/<version>)",
+                )
+            ],
+        ),
+        (
+            "environment: azureml:env@latest\n",
+            [
+                (
+                    1,
+                    "environment 'azureml:env@latest' floats (latest); pin a version: azureml:<name>:<version>",
+                )
+            ],
+        ),
+        (
+            "model: azureml://registries/r/models/m\n",
+            [
+                (
+                    1,
+                    "model 'azureml://registries/r/models/m' has no version; pin a version: "
+                    "azureml:<name>:<version> (or .../versions/<version>)",
+                )
+            ],
+        ),
         (
             "environment:\n  image: mcr.microsoft.com/azureml/base:latest\n",
             [
@@ -205,7 +250,7 @@ def test_endpoint_traffic_lines(tmp_path: Path) -> None:
         tmp_path, "name: shop\ntraffic:\n  blue: 60\n  ghost: 30\nmirror_traffic:\n  blue: 70\n", ["blue"]
     )
     assert sorted(found(endpoint_traffic(ep))) == [
-        (2, "live traffic sums to 90%, it must sum to 100% when the endpoint has deployments"),
+        (2, "live traffic sums to 90%; Azure requires a total of 0 or 100"),
         (
             4,
             "traffic names deployment 'ghost', which is not declared under endpoints/shop/deployments/ (declared: blue)",
@@ -471,9 +516,335 @@ def test_load_desired_reports_every_file_problem(tmp_path: Path) -> None:
         load_desired(tmp_path)
     messages = [d.message for d in err.value.diagnostics]
     assert "endpoint folder without endpoint.yml; add one or remove the folder" in messages
-    assert "deployment 'Blue' is declared twice for endpoint 'shop'" in messages
+    assert (
+        "deployment 'Blue' is declared twice for endpoint 'shop' (as 'blue': Azure names are case-insensitive) "
+        f"in {rel(tmp_path / 'endpoints/shop/deployments/blue.yml')}:1"
+    ) in messages
     assert "deployment name 'Blue' differs from its file name 'blue2.yml'; make them equal" in messages
     assert (
         "a monitor file must be a schedule with `create_monitor:` (Azure ML model monitor YAML)" in messages
     )
     assert len(messages) == 4
+
+
+# ------------------------------------------------------------------------------- value rules
+_BASE = "name: blue\nendpoint_name: shop\nmodel: azureml:m:1\nenvironment: azureml:env:1\n"
+
+
+@pytest.mark.parametrize(
+    ("extra", "expected"),
+    [
+        ("instance_count: 1\n", []),
+        ("instance_count: 3\n", []),
+        (
+            "instance_count: 0\n",
+            [(5, "instance_count is 0; Azure requires an integer >= 1 (instances of the deployment)")],
+        ),
+        (
+            "instance_count: -1\n",
+            [(5, "instance_count is -1; Azure requires an integer >= 1 (instances of the deployment)")],
+        ),
+        (
+            "instance_count: 2.5\n",
+            [(5, "instance_count is 2.5; Azure requires an integer >= 1 (instances of the deployment)")],
+        ),
+        (
+            "instance_count: true\n",
+            [(5, "instance_count is True; Azure requires an integer >= 1 (instances of the deployment)")],
+        ),
+        ("", [(1, "instance_count is missing; Azure requires it for a managed deployment (1 or more)")]),
+        (
+            "instance_count: 1\nrequest_settings:\n  request_timeout_ms: 180001\n",
+            [
+                (
+                    7,
+                    "request_settings.request_timeout_ms is 180001; Azure requires an integer from 1 to 180000 "
+                    "(reference-yaml-deployment-managed-online)",
+                )
+            ],
+        ),
+        ("instance_count: 1\nrequest_settings:\n  request_timeout_ms: 180000\n", []),
+        (
+            "instance_count: 1\nrequest_settings:\n  max_concurrent_requests_per_instance: 0\n",
+            [
+                (
+                    7,
+                    "request_settings.max_concurrent_requests_per_instance is 0; Azure requires an integer >= 1 "
+                    "(reference-yaml-deployment-managed-online)",
+                )
+            ],
+        ),
+        (
+            "instance_count: 1\nreadiness_probe:\n  initial_delay: 0\n  period: 5\n",
+            [
+                (
+                    7,
+                    "readiness_probe.initial_delay is 0; Azure requires an integer >= 1 "
+                    "(reference-yaml-deployment-managed-online)",
+                )
+            ],
+        ),
+        (
+            "instance_count: 1\nliveness_probe:\n  success_threshold: 2\n",
+            [
+                (
+                    7,
+                    "liveness_probe.success_threshold is 2; Azure fixes it at 1 for a liveness probe (remove it "
+                    "or set 1)",
+                )
+            ],
+        ),
+    ],
+)
+def test_deployment_values(tmp_path: Path, extra: str, expected: list[tuple[int, str]]) -> None:
+    assert found(deployment_values(yaml_doc(tmp_path, _BASE + extra))) == expected
+
+
+_NO_MODEL = (
+    "the deployment has no `model`; add `model: azureml:<name>:<version>` (Azure allows no model only "
+)
+_NO_MODEL += "for a custom container: an environment with `inference_config`)"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("model: azureml:m:1\nenvironment: azureml:e:1\n", []),
+        ("environment: azureml:e:1\ncode_configuration:\n  code: src\n", [(2, _NO_MODEL)]),
+        ("environment:\n  image: mcr.microsoft.com/azureml/base:1\n", [(1, _NO_MODEL)]),
+        # a custom container serves without a model, as Azure's docs allow
+        ("environment:\n  image: acr.io/tfs:1\n  inference_config:\n    scoring_route: {port: 8501}\n", []),
+        # a model package (azureml-examples deploy-with-packages) carries its model
+        ("environment: azureml:pkg:3\n", []),
+        (
+            "instance_type: x\n",
+            [
+                (
+                    1,
+                    "the deployment has neither `model` nor `environment`; Azure requires an environment, and a "
+                    "model unless the environment is a custom container",
+                )
+            ],
+        ),
+    ],
+)
+def test_model_present(tmp_path: Path, text: str, expected: list[tuple[int, str]]) -> None:
+    assert found(model_present(yaml_doc(tmp_path, text))) == expected
+
+
+_MONITOR = "name: m\ncreate_monitor: {}\ntrigger:\n"
+
+
+@pytest.mark.parametrize(
+    ("trigger", "expected"),
+    [
+        ("  type: cron\n  expression: '15 3 * * *'\n", []),
+        ("  type: cron\n  expression: '*/15 0-6,22 1 JAN-MAR mon-fri'\n", []),
+        ("  type: cron\n  expression: '0 0 * * 7'\n", []),
+        (
+            "  type: cron\n  expression: '15 25 * * *'\n",
+            [
+                (
+                    5,
+                    "trigger.expression '15 25 * * *' field 2 (hour) '25' is out of range: Azure's cron takes 0-23",
+                )
+            ],
+        ),
+        (
+            "  type: cron\n  expression: '60 1 * * *'\n",
+            [
+                (
+                    5,
+                    "trigger.expression '60 1 * * *' field 1 (minute) '60' is out of range: Azure's cron takes 0-59",
+                )
+            ],
+        ),
+        (
+            "  type: cron\n  expression: '0 1 0 * *'\n",
+            [
+                (
+                    5,
+                    "trigger.expression '0 1 0 * *' field 3 (day of month) '0' is out of range: Azure's cron "
+                    "takes 1-31",
+                )
+            ],
+        ),
+        (
+            "  type: cron\n  expression: '0 1 * * * *'\n",
+            [
+                (
+                    5,
+                    "trigger.expression '0 1 * * * *' has 6 fields; Azure takes five: minute hour day-of-month "
+                    "month day-of-week",
+                )
+            ],
+        ),
+        ("  type: recurrence\n  frequency: day\n  interval: 1\n  schedule: {hours: 3, minutes: 15}\n", []),
+        (
+            "  type: recurrence\n  frequency: day\n  interval: 1\n  schedule:\n    hours: 27\n    minutes: 15\n",
+            [(8, "trigger.schedule.hours 27 is out of range: Azure takes integers 0-23")],
+        ),
+        (
+            "  type: recurrence\n  frequency: day\n  interval: 1\n  schedule:\n    hours: [1, 2]\n    minutes: [0, 60]\n",
+            [(9, "trigger.schedule.minutes 60 is out of range: Azure takes integers 0-59")],
+        ),
+        (
+            "  type: recurrence\n  frequency: week\n  interval: 1\n  schedule:\n    hours: 1\n    minutes: 0\n"
+            "    week_days: [monday, funday]\n",
+            [
+                (
+                    10,
+                    "trigger.schedule.week_days 'funday' is not a day: Azure takes monday, tuesday, wednesday, "
+                    "thursday, friday, saturday, sunday",
+                )
+            ],
+        ),
+        (
+            "  type: recurrence\n  frequency: day\n  interval: 0\n",
+            [(6, "trigger.interval 0 must be an integer >= 1 (Azure's recurrence interval)")],
+        ),
+    ],
+)
+def test_schedule_ranges(tmp_path: Path, trigger: str, expected: list[tuple[int, str]]) -> None:
+    assert found(schedule_ranges(yaml_doc(tmp_path, _MONITOR + trigger))) == expected
+
+
+def test_names_are_case_insensitive(tmp_path: Path) -> None:
+    first = yaml_doc(tmp_path, "auth_mode: key\nname: Shop\n", "a/endpoint.yml")
+    second = yaml_doc(tmp_path, "name: shop\n", "b/endpoint.yml")
+    assert found(endpoint_declared_once(second, "shop", {"Shop": first})) == [
+        (
+            1,
+            f"endpoint name 'shop' is endpoint 'Shop' already declared in {first.file}:2: Azure names are "
+            "case-insensitive; rename one",
+        )
+    ]
+    assert found(monitor_declared_once(second, "M", {"m": first})) == [
+        (1, f"monitor 'M' is declared twice (as 'm': Azure names are case-insensitive, also in {first.file})")
+    ]
+
+
+def test_case_twins_are_reported_against_the_second_file(tmp_path: Path) -> None:
+    from gitops.desired import load_desired
+    from gitops.errors import InputErrors
+
+    _write_tree(
+        tmp_path,
+        {
+            "environment.yaml": "target: local\n",
+            "endpoints/shop/endpoint.yml": ENDPOINT,
+            "endpoints/shop/deployments/Blue.yml": DEPLOYMENT.format(name="Blue"),
+            "endpoints/shop/deployments/blue.yml": DEPLOYMENT.format(name="blue"),
+        },
+    )
+    with pytest.raises(InputErrors) as err:
+        load_desired(tmp_path)
+    twice = [d for d in err.value.diagnostics if "declared twice" in d.message]
+    assert [(d.file, d.line) for d in twice] == [(rel(tmp_path / "endpoints/shop/deployments/blue.yml"), 1)]
+    assert twice[0].message.endswith(f"in {rel(tmp_path / 'endpoints/shop/deployments/Blue.yml')}:1")
+
+
+# ------------------------------------------------------------------------------------- paths
+def repo_with_deployment(tmp_path: Path, body: str) -> YamlDoc:
+    """A repository (a .git folder marks it) with one deployment file five levels down."""
+    (tmp_path / ".git").mkdir(parents=True, exist_ok=True)
+    (tmp_path / "samples" / "code").mkdir(parents=True, exist_ok=True)
+    (tmp_path / "samples" / "code" / "score.py").write_text("def run(x): return x\n")
+    return yaml_doc(tmp_path, "name: blue\n" + body, "environments/dev/endpoints/shop/deployments/blue.yml")
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        ("code_configuration:\n  code: ../../../../../samples/code\n", []),
+        (
+            "code_configuration:\n  code: ../../../../../samples/nothing\n",
+            [
+                "code_configuration.code '../../../../../samples/nothing' does not exist; fix the path (relative "
+                "to this file) or add it"
+            ],
+        ),
+        (
+            "code_configuration:\n  code: ../../../../../samples/code/score.py\n",
+            [
+                "code_configuration.code '../../../../../samples/code/score.py' is not a folder; it must name "
+                "a folder"
+            ],
+        ),
+        (
+            "environment:\n  conda_file: ../../../../../samples/code\n",
+            ["environment.conda_file '../../../../../samples/code' is not a file; it must name a file"],
+        ),
+        ("model: {path: azureml://datastores/x/paths/m}\ncode_configuration: {code: azureml:c:1}\n", []),
+    ],
+)
+def test_referenced_paths(tmp_path: Path, body: str, expected: list[str]) -> None:
+    doc = repo_with_deployment(tmp_path, body)
+    assert [(d.line, d.message) for d in referenced_paths(doc)] == [(3, m) for m in expected]
+
+
+def test_path_outside_the_repository(tmp_path: Path) -> None:
+    repo = tmp_path / "repo"
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    doc = repo_with_deployment(repo, "code_configuration:\n  code: ../../../../../../elsewhere\n")
+    assert found(referenced_paths(doc)) == [
+        (
+            3,
+            f"code_configuration.code '../../../../../../elsewhere' resolves to {outside.resolve()}, outside the "
+            f"repository ({repo.resolve()}); apply would upload it: keep models, code and conda files inside "
+            "the repository",
+        )
+    ]
+
+
+def test_symlinks_followed_to_their_target(tmp_path: Path) -> None:
+    repo, outside = tmp_path / "repo", tmp_path / "secrets"
+    outside.mkdir()
+    (outside / "id_rsa").write_text("key")
+    doc = repo_with_deployment(
+        repo, "code_configuration:\n  code: ../../../../../samples/code\nmodel:\n  path: m\n"
+    )
+    folder = doc.path.parent
+    (folder / "m").symlink_to(outside)  # the path itself is a link out
+    (repo / "samples" / "code" / "keys").symlink_to(outside)  # a link inside an uploaded folder
+    (folder / "loop").symlink_to(folder / "loop")
+    assert found(referenced_paths(doc)) == [
+        (
+            5,
+            f"model.path 'm' resolves to {outside.resolve()}, outside the repository ({repo.resolve()}); apply "
+            "would upload it: keep models, code and conda files inside the repository",
+        ),
+        (
+            3,
+            "code_configuration.code '../../../../../samples/code': "
+            f"{repo.resolve() / 'samples/code/keys'} links outside the repository, to {outside.resolve()}",
+        ),
+    ]
+    loop = yaml_doc(folder, "name: x\nmodel:\n  path: loop\n", "loop.yml")
+    assert found(referenced_paths(loop)) == [
+        (3, "model.path 'loop' is a symlink loop (a link that points back at itself); fix or remove the link")
+    ]
+    # spec_hash hashes what is uploaded and never reads the file outside the repository
+    before = spec_hash(doc, local_paths(doc))
+    assert local_paths(doc) == [(repo / "samples" / "code").resolve()]
+    (outside / "id_rsa").write_text("changed")
+    assert spec_hash(doc, local_paths(doc)) == before
+
+
+def test_monitor_reference_data_paths(tmp_path: Path) -> None:
+    (tmp_path / ".git").mkdir()
+    doc = yaml_doc(
+        tmp_path,
+        "name: m\ncreate_monitor:\n  monitoring_signals:\n    drift:\n      reference_data:\n        input_data:\n"
+        "          path: ./missing.csv\n    quality:\n      reference_data:\n        input_data:\n"
+        "          path: azureml:ref:1\n",
+        "environments/dev/monitors/m.yml",
+    )
+    assert found(monitor_paths(doc)) == [
+        (
+            7,
+            "create_monitor.monitoring_signals.drift.reference_data.input_data.path './missing.csv' does not "
+            "exist; fix the path (relative to this file) or add it",
+        )
+    ]
