@@ -68,3 +68,31 @@ def test_endpoint_exposure() -> None:
 
 def test_monitor_without_target_has_nothing_to_collect() -> None:
     assert rules.monitor_target(None, lambda _: None) == (None, [])
+
+
+@pytest.mark.parametrize(
+    ("deployment", "pinned"),
+    [
+        ({"model": "azureml:m:3", "environment": "azureml:e:1"}, True),
+        ({"model": "azureml://registries/r/models/m/versions/3"}, True),
+        (
+            {
+                "model": "/subscriptions/s/resourceGroups/g/providers/Microsoft.MachineLearningServices/"
+                "workspaces/w/models/m/versions/3"
+            },
+            True,
+        ),
+        ({"model": "azureml://registries/r/models/m/labels/latest"}, False),
+        ({"model": "azureml://registries/r/models/m/labels/champion"}, False),
+        ({"model": "azureml://registries/r/models/m"}, False),
+        ({"environment": "azureml:e@latest"}, False),
+        ({"environment": "azureml://registries/azureml/environments/sklearn@latest"}, False),
+        ({"model": {"path": "./model"}}, False),
+        ({"model": {"path": "./model", "version": "latest"}}, False),
+        ({"model": {"name": "m", "version": 2, "path": "./model"}}, True),
+        ({"code_configuration": {"code": "azureml://registries/r/codes/c/labels/latest"}}, False),
+        ({"code_configuration": {"code": "./src"}}, True),
+    ],
+)
+def test_unpinned_versions(deployment: dict[str, object], pinned: bool) -> None:
+    assert (rules.unpinned_versions(deployment) == []) is pinned
