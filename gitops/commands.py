@@ -151,9 +151,15 @@ def _current_plan(
     """Read the target once and plan against git: the one path plan, apply and status share."""
     from gitops.plan import make_plan
     from gitops.sync import sdk_stdout_silenced
+    from gitops.targets.base import TargetHandle
 
     with sdk_stdout_silenced():
         actual = target.read_state()
+        handle = TargetHandle.of(target)
+        if desired.assets and handle.assets is not None:
+            # Only the versions git declares: a workspace may hold thousands of assets.
+            wanted = [(a.kind, a.name, a.version) for a in desired.assets.values()]
+            actual.assets = handle.assets.read_assets(wanted)
     plan = make_plan(
         desired,
         actual,

@@ -7,6 +7,7 @@ resource keeps its parsed YAML document so that later findings can still point a
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from gitops.manifest import Manifest
@@ -45,10 +46,31 @@ class DesiredMonitor:
 
 
 @dataclass
+class DesiredAsset:
+    """A model or environment asset git declares (``model.yml`` / ``environment.yml``), registered
+    before any endpoint is touched so that deployments may reference ``azureml:<name>:<version>``."""
+
+    kind: str  # "model" | "environment"
+    name: str
+    version: str  # declared, or derived from content_hash when the YAML declares none
+    version_declared: bool
+    content_hash: str  # spec_hash of the YAML and the local files it uploads
+    entity: Any  # azure.ai.ml.entities.Model | Environment, with version set
+    doc: YamlDoc
+    local_paths: list[Path] = field(default_factory=list)
+
+    @property
+    def key(self) -> str:
+        """``model/<name>:<version>``: the key of DesiredState.assets and ActualState.assets."""
+        return f"{self.kind}/{self.name}:{self.version}"
+
+
+@dataclass
 class DesiredState:
     manifest: Manifest
     endpoints: dict[str, DesiredEndpoint] = field(default_factory=dict)
     monitors: dict[str, DesiredMonitor] = field(default_factory=dict)
+    assets: dict[str, DesiredAsset] = field(default_factory=dict)
 
     @property
     def env(self) -> str:

@@ -13,6 +13,7 @@ from enum import IntEnum, StrEnum
 class Phase(IntEnum):
     """Within one endpoint, actions run in this order (see :mod:`gitops.sync`)."""
 
+    ASSETS = 0  # models and environments: registered before any endpoint group starts
     ENDPOINT = 1
     DEPLOYMENTS = 2  # created or changed at 0 % traffic, waited on until healthy
     TRAFFIC = 3
@@ -23,6 +24,8 @@ class Phase(IntEnum):
 
 
 class ActionKind(StrEnum):
+    REGISTER_MODEL = "register_model"
+    REGISTER_ENVIRONMENT = "register_environment"
     CREATE_ENDPOINT = "create_endpoint"
     UPDATE_ENDPOINT = "update_endpoint"
     CREATE_DEPLOYMENT = "create_deployment"
@@ -53,6 +56,8 @@ class ActionKind(StrEnum):
 
 
 _PHASES: dict[ActionKind, Phase] = {
+    ActionKind.REGISTER_MODEL: Phase.ASSETS,
+    ActionKind.REGISTER_ENVIRONMENT: Phase.ASSETS,
     ActionKind.CREATE_ENDPOINT: Phase.ENDPOINT,
     ActionKind.UPDATE_ENDPOINT: Phase.ENDPOINT,
     ActionKind.CREATE_DEPLOYMENT: Phase.DEPLOYMENTS,
@@ -69,6 +74,8 @@ _PHASES: dict[ActionKind, Phase] = {
     ActionKind.DELETE_ENDPOINT: Phase.DELETE_ENDPOINTS,
 }
 _SUMMARY: dict[ActionKind, str] = {
+    ActionKind.REGISTER_MODEL: "create",
+    ActionKind.REGISTER_ENVIRONMENT: "create",
     ActionKind.SET_TRAFFIC: "traffic",
     ActionKind.SET_MIRROR: "traffic",
     ActionKind.ROLLOUT: "traffic",

@@ -5,6 +5,8 @@ This is the composition only; every rule lives in one planner (:mod:`gitops.plan
 
 from __future__ import annotations
 
+import hashlib
+import json
 import time
 from typing import TYPE_CHECKING
 
@@ -13,6 +15,7 @@ from gitops.model.vocab import ActionKind
 from gitops.plan.fingerprint import fingerprint
 from gitops.plan.pairing import pair
 from gitops.plan.planners import PlanContext
+from gitops.plan.planners.assets import plan_assets
 from gitops.plan.planners.capabilities import plan_capabilities
 from gitops.plan.planners.deployments import plan_deployments
 from gitops.plan.planners.endpoint import plan_endpoint
@@ -53,6 +56,8 @@ def make_plan(
     )
     pairing = pair(desired, actual)
     out = plan_capabilities(pairing, ctx)
+    # Assets first: deployments may reference them (the executor runs them as a pre-phase).
+    out.extend(plan_assets(desired.assets, actual.assets, ctx))
     for ep in pairing.endpoints:
         # Within an endpoint: its own settings, its deployments, leftovers, then traffic.
         for planner in (plan_endpoint, plan_deployments, prune_deployments, plan_traffic):
@@ -61,7 +66,21 @@ def make_plan(
     out.extend(plan_monitors(pairing, ctx))
     deleted = {a.name for a in out.actions if a.kind is ActionKind.DELETE_ENDPOINT and a.name}
     out.extend(prune_monitors(pairing, ctx, deleted))
-    return _plan(ctx, out, fingerprint(pairing, ctx.owner_tags))
+    return _plan(ctx, out, _with_assets(fingerprint(pairing, ctx.owner_tags), desired, actual))
+
+
+def _with_assets(fp: str, desired: DesiredState, actual: ActualState) -> str:
+    """A saved plan goes stale when an asset's files or its registration change too. Without
+    assets the fingerprint stays what it was, so existing plan files keep matching."""
+    if not desired.assets and not actual.assets:
+        return fp
+    sides = {
+        "fp": fp,
+        "desired": {k: a.content_hash for k, a in sorted(desired.assets.items())},
+        "actual": {k: a.content_hash for k, a in sorted(actual.assets.items())},
+    }
+    return hashlib.sha256(json.dumps(sides, sort_keys=True).encode()).hexdigest()[: len(fp)]
+
 
 
 def _plan(ctx: PlanContext, decided: Decisions, fp: str) -> Plan:

@@ -91,14 +91,35 @@ class Executor:
 
     def run(self) -> list[ActionResult]:
         """Every action's result, in plan order."""
+        if not self._run_assets():
+            return self._sorted()
         groups: dict[str, list[Action]] = {}
         for i, a in enumerate(self.plan.actions):
-            groups.setdefault(a.endpoint or f"\0{i}", []).append(a)
+            if _phase(a) is not Phase.ASSETS:
+                groups.setdefault(a.endpoint or f"\0{i}", []).append(a)
         for acts in groups.values():
             acts.sort(key=_phase)
         workers = max(1, min(self.context.settings.concurrency, len(groups)))
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="mlops-apply") as pool:
             list(pool.map(self._run_group, groups.values()))
+        return self._sorted()
+
+    def _run_assets(self) -> bool:
+        """Models and environments, one at a time, before any endpoint group: deployments in
+        every group may reference them. A failure skips everything else (a deployment would
+        otherwise be sent to a version that does not exist)."""
+        assets = [a for a in self.plan.actions if _phase(a) is Phase.ASSETS]
+        run = _EndpointRun(healthy=set())
+        for action in assets:
+            self._run_action(action, run)
+        if not run.stop_reason:
+            return True
+        for action in self.plan.actions:
+            if _phase(action) is not Phase.ASSETS:
+                self._record(ActionResult(action, ResultStatus.SKIPPED, run.stop_reason))
+        return False
+
+    def _sorted(self) -> list[ActionResult]:
         order = {id(a): i for i, a in enumerate(self.plan.actions)}
         self.results.sort(key=lambda r: order[id(r.action)])
         return self.results

@@ -106,6 +106,16 @@ def apply_monitor(ctx: SyncContext, action: Action) -> str:
     return ""
 
 
+def register_asset(ctx: SyncContext, action: Action) -> str:
+    """Register the model or environment with its content hash in its tags: the next plan compares it."""
+    asset = ctx.desired.assets[action.name or ""]
+    entity = copy.copy(asset.entity)
+    entity.tags = ctx.tags(asset.entity.tags, asset.content_hash)
+    entity.version = asset.version
+    TargetHandle.of(ctx.target).require_assets().register_asset(asset.kind, entity)
+    return ""
+
+
 def delete_monitor(ctx: SyncContext, action: Action) -> str:
     ctx.target.delete_monitor(action.name or "")
     return ""
@@ -122,6 +132,8 @@ def delete_endpoint(ctx: SyncContext, action: Action) -> str:
 
 
 HANDLERS: Mapping[ActionKind, Handler] = {
+    ActionKind.REGISTER_MODEL: register_asset,
+    ActionKind.REGISTER_ENVIRONMENT: register_asset,
     ActionKind.CREATE_ENDPOINT: apply_endpoint,
     ActionKind.UPDATE_ENDPOINT: apply_endpoint,
     ActionKind.CREATE_DEPLOYMENT: apply_deployment,

@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 # Capability names a target may declare; the planner refuses desired state that needs a missing one.
 CAP_MIRROR_TRAFFIC = "mirror_traffic"
 CAP_MONITORS = "monitors"
+CAP_ASSETS = "assets"  # registers model.yml / environment.yml assets (AssetRegistry)
 
 
 @dataclass
@@ -74,9 +75,28 @@ class ActualMonitor:
 
 
 @dataclass
+class ActualAsset:
+    """One registered version of a model or environment that git declares."""
+
+    kind: str  # "model" | "environment"
+    name: str
+    version: str
+    content_hash: str | None  # the TAG_SPEC_HASH tag it was registered with; None: registered by hand
+    entity: Any = None
+
+    @property
+    def key(self) -> str:
+        return f"{self.kind}/{self.name}:{self.version}"
+
+
+@dataclass
 class ActualState:
     endpoints: dict[str, ActualEndpoint] = field(default_factory=dict)
     monitors: dict[str, ActualMonitor] = field(default_factory=dict)
+    # Only the asset versions git declares (read with AssetRegistry.read_assets), keyed like DesiredAsset.key.
+    assets: dict[str, ActualAsset] = field(default_factory=dict)
+
+
 
 
 class DeploymentFailed(Exception):
@@ -155,6 +175,20 @@ class RolloutCapable(Protocol):
         ...
 
 
+@runtime_checkable
+class AssetRegistry(Protocol):
+    """A target that can hold model and environment assets (capability CAP_ASSETS)."""
+
+    def read_assets(self, wanted: list[tuple[str, str, str]]) -> dict[str, ActualAsset]:
+        """The registered versions among ``wanted`` (kind, name, version), keyed ``kind/name:version``;
+        missing ones are left out. Reads only these: a workspace may hold thousands of assets."""
+        ...
+
+    def register_asset(self, kind: str, entity: Any) -> None:
+        """Register ``entity`` (an azure-ai-ml Model or Environment, version and tags set) as is."""
+        ...
+
+
 class RolloutTarget(Target, RolloutCapable, Protocol):
     """A target the rollout runner can drive: it moves traffic (Target) and records progress."""
 
@@ -192,6 +226,7 @@ class TargetHandle:
     rollouts: RolloutTarget | None = None
     metrics: MetricsSource | None = None
     data: DataCollectionSource | None = None
+    assets: AssetRegistry | None = None
 
     @classmethod
     def of(cls, target: Target | TargetHandle) -> TargetHandle:
@@ -205,12 +240,18 @@ class TargetHandle:
             rollouts=target if isinstance(target, RolloutCapable) else None,
             metrics=target if isinstance(target, MetricsSource) else None,
             data=target if isinstance(target, DataCollectionSource) else None,
+            assets=target if isinstance(target, AssetRegistry) else None,
         )
 
     @property
     def features(self) -> tuple[str, ...]:
         """Names of the optional protocols the target implements, for messages and tests."""
-        have = (("rollouts", self.rollouts), ("metrics", self.metrics), ("collected data", self.data))
+        have = (
+            ("rollouts", self.rollouts),
+            ("metrics", self.metrics),
+            ("collected data", self.data),
+            ("assets", self.assets),
+        )
         return tuple(name for name, impl in have if impl is not None)
 
     def require_rollouts(self) -> RolloutTarget:
@@ -227,6 +268,14 @@ class TargetHandle:
                 f"target {self.kind} cannot read rollout metrics; use a target that can, or --skip-analysis"
             )
         return self.metrics
+
+    def require_assets(self) -> AssetRegistry:
+        if self.assets is None:
+            raise GitopsError(
+                f"target {self.kind} cannot register models or environments; "
+                "remove model.yml / environment.yml or reference assets registered elsewhere"
+            )
+        return self.assets
 
     def require_data(self) -> DataCollectionSource:
         if self.data is None:

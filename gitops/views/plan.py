@@ -16,6 +16,7 @@ from gitops.rollout.spec import format_duration
 
 _SYMBOL = {
     "create": "+",
+    "register": "+",  # register_model / register_environment: a new asset version
     "update": "~",
     "replace": "-/+",
     "delete": "-",

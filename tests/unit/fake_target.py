@@ -14,10 +14,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+from gitops.model.tags import TAG_SPEC_HASH
 from gitops.model.traffic import normalise_map
 from gitops.targets.base import (
+    CAP_ASSETS,
     CAP_MIRROR_TRAFFIC,
     CAP_MONITORS,
+    ActualAsset,
     ActualDeployment,
     ActualEndpoint,
     ActualMonitor,
@@ -38,8 +41,11 @@ class _Endpoint:
 class FakeTarget:
     kind = "fake"
 
-    def __init__(self, capabilities: frozenset[str] = frozenset({CAP_MIRROR_TRAFFIC, CAP_MONITORS})) -> None:
+    def __init__(
+        self, capabilities: frozenset[str] = frozenset({CAP_MIRROR_TRAFFIC, CAP_MONITORS, CAP_ASSETS})
+    ) -> None:
         self.capabilities = capabilities
+        self.assets: dict[str, Any] = {}  # "kind/name:version" -> registered entity
         self.endpoints: dict[str, _Endpoint] = {}
         self.monitors: dict[str, tuple[Any, bool]] = {}
         self.calls: list[tuple[str, ...]] = []
@@ -140,6 +146,21 @@ class FakeTarget:
     def delete_monitor(self, name: str) -> None:
         self._call("delete_monitor", name)
         self.monitors.pop(name, None)
+
+    # ------------------------------------------------------------------ assets
+    def read_assets(self, wanted: list[tuple[str, str, str]]) -> dict[str, ActualAsset]:
+        self._call("read_assets", *sorted(f"{k}/{n}:{v}" for k, n, v in wanted))
+        out = {}
+        for kind, name, version in wanted:
+            entity = self.assets.get(f"{kind}/{name}:{version}")
+            if entity is not None:
+                tag = (entity.tags or {}).get(TAG_SPEC_HASH)
+                out[f"{kind}/{name}:{version}"] = ActualAsset(kind, name, version, tag, copy.deepcopy(entity))
+        return out
+
+    def register_asset(self, kind: str, entity: Any) -> None:
+        self._call("register_asset", kind, f"{entity.name}:{entity.version}")
+        self.assets[f"{kind}/{entity.name}:{entity.version}"] = copy.deepcopy(entity)
 
     # ------------------------------------------------------------------ rollouts
     def write_rollout(self, endpoint_name: str, record: Any) -> None:
