@@ -29,7 +29,7 @@ from gitops.desired.rules.pinning import pinned_versions
 from gitops.desired.rules.rollout import rollout_spec
 from gitops.desired.rules.secrets import committed_secrets
 from gitops.desired.rules.tags import reserved_tags
-from gitops.desired.rules.traffic import endpoint_traffic
+from gitops.desired.rules.traffic import declared_map, endpoint_traffic
 from gitops.desired.sdk_errors import sdk_error_diagnostics
 from gitops.desired.spec_hash import local_paths, spec_hash
 from gitops.desired.types import DesiredDeployment, DesiredEndpoint, DesiredMonitor, DesiredState
@@ -61,18 +61,6 @@ def _sdk_load(loader: Callable[[str], Any], doc: YamlDoc, what: str) -> tuple[An
         return loader(str(doc.path)), []
     except Exception as exc:  # noqa: BLE001 - every loader failure is user input to report
         return None, sdk_error_diagnostics(doc, exc, what)
-
-
-def _int_map(value: Any) -> dict[str, int]:
-    if not isinstance(value, dict):
-        return {}
-    out = {}
-    for k, v in value.items():
-        try:
-            out[str(k)] = int(v)
-        except (TypeError, ValueError):
-            continue  # wrong types are reported by the SDK schema check
-    return out
 
 
 def load_deployment(path: Path, ep: DesiredEndpoint, manifest: Manifest) -> list[Diagnostic]:
@@ -139,8 +127,8 @@ def load_endpoint(files: EndpointFiles, state: DesiredState, seen: dict[str, Yam
         name=name,
         entity=entity,
         doc=doc,
-        traffic=_int_map(doc.data.get("traffic")),
-        mirror_traffic=_int_map(doc.data.get("mirror_traffic")),
+        traffic=declared_map(doc, "traffic"),
+        mirror_traffic=declared_map(doc, "mirror_traffic"),
     )
     state.endpoints[name] = ep
     rollout_doc, rollout_diags = load_rollout_doc(files.rollout) if files.rollout else (None, [])

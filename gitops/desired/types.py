@@ -29,8 +29,9 @@ class DesiredEndpoint:
     name: str
     entity: Any  # azure.ai.ml.entities.OnlineEndpoint
     doc: YamlDoc
-    traffic: dict[str, int]
-    mirror_traffic: dict[str, int]
+    # None: the key is absent from endpoint.yml, so git does not manage that map (left as it is).
+    traffic: dict[str, int] | None
+    mirror_traffic: dict[str, int] | None
     deployments: dict[str, DesiredDeployment] = field(default_factory=dict)
     rollout: RolloutSpec | None = None  # None: traffic changes in one step
 

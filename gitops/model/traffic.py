@@ -8,6 +8,10 @@ The rules live here, once, because two rooms enforce them: desired validation (s
 split is reported at ``file:line`` before anything is applied) and the local target (which
 stands in for Azure and must refuse what Azure refuses). Each rule returns a
 :class:`TrafficProblem` naming the key and deployment, so each caller can say where.
+
+A map that git does not declare at all (no ``traffic`` key in endpoint.yml, as in every official
+Azure ML example, where traffic is set later with ``--all-traffic``) is not managed: what the
+endpoint serves stays as it is (:func:`wanted`).
 """
 
 from __future__ import annotations
@@ -17,6 +21,10 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+# Azure ML: "Total traffic has to either be 0 or sum up to 100" (the `traffic` key of the online
+# endpoint YAML schema, https://learn.microsoft.com/azure/machine-learning/reference-yaml-endpoint-online;
+# the REST model types each share as an int32, azure/ai/ml/_restclient/.../models/_models.py).
+LIVE_TOTALS = (0, 100)
 # Azure ML: mirror traffic to one deployment, at most 50 % of live requests
 # (https://learn.microsoft.com/azure/machine-learning/how-to-safely-rollout-online-endpoints).
 MAX_MIRROR_PERCENT = 50
@@ -29,6 +37,18 @@ def normalise_map(raw: Mapping[str, Any] | None) -> dict[str, int]:
     return {str(k).lower(): int(v) for k, v in (raw or {}).items() if v and int(v) != 0}
 
 
+def is_share(value: Any) -> bool:
+    """A whole percentage as YAML gives it: an int, not a bool, a float or a string. The SDK's
+    marshmallow Integer field would truncate 87.5 to 87 without a word."""
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def wanted(declared: Mapping[str, Any] | None, live: Mapping[str, Any] | None) -> dict[str, int]:
+    """What git wants for one map: its declaration, or (not declared: not managed) what the
+    endpoint has now, so that omitting the key never zeroes a serving endpoint."""
+    return normalise_map(live if declared is None else declared)
+
+
 class TrafficIssue(StrEnum):
     UNDECLARED = "undeclared"  # a share names a deployment that does not exist
     LIVE_SUM = "live_sum"  # live shares do not add up to 100
@@ -37,6 +57,8 @@ class TrafficIssue(StrEnum):
     MIRROR_COUNT = "mirror_count"  # more than one deployment mirrored
     MIRROR_RANGE = "mirror_range"  # a mirror share outside 0..MAX_MIRROR_PERCENT
     LIVE_AND_MIRRORED = "live_and_mirrored"
+    NOT_INTEGER = "not_integer"  # a share that is not a whole number (87.5, "50", true)
+    DUPLICATE = "duplicate"  # two keys naming one deployment (Azure names are case-insensitive)
 
 
 @dataclass(frozen=True)
@@ -51,27 +73,66 @@ class TrafficProblem:
 class TrafficRules:
     """How a caller applies the rules. ``declared_in`` completes "which is not declared ..." (where
     the reader should look for deployments); ``may_be_idle`` lets live traffic be all 0 while
-    deployments exist (a target does that before it deletes them; git must route every request)."""
+    deployments exist, as Azure does (a total of 0 or 100); False demands 100."""
 
     declared_in: str = ""
-    may_be_idle: bool = False
+    may_be_idle: bool = True
 
 
 def check_traffic(
-    live: Mapping[str, int],
-    mirror: Mapping[str, int],
+    live: Mapping[str, Any],
+    mirror: Mapping[str, Any],
     declared: Collection[str],
     rules: TrafficRules | None = None,
 ) -> list[TrafficProblem]:
     """Every problem of one split, in reading order. Names match ``declared`` case-insensitively
-    (Azure lower-cases them); entries with share 0 are still checked for existence."""
+    (Azure lower-cases them); entries with share 0 are still checked for existence. A share that
+    is not an integer is reported as such, and the sums are then not checked (87.5 + 12.5 is a
+    wrong type, not a 99 % total)."""
     rules = rules or TrafficRules()
+    odd = _not_integers(live, mirror)
+    out = [*_duplicates(live, mirror), *_undeclared(live, mirror, declared, rules.declared_in), *odd]
+    if odd:
+        return out
     return [
-        *_undeclared(live, mirror, declared, rules.declared_in),
+        *out,
         *_live_sum(live, bool(declared), rules.may_be_idle),
         *_mirror_rules(live, mirror),
         *_live_ranges(live),
     ]
+
+
+def _not_integers(live: Mapping[str, Any], mirror: Mapping[str, Any]) -> list[TrafficProblem]:
+    return [
+        TrafficProblem(
+            TrafficIssue.NOT_INTEGER,
+            key,
+            dep,
+            f"{key} to {dep!r} is {pct!r}, not an integer; Azure takes whole percentages (0-100)",
+        )
+        for key, shares in ((LIVE_KEY, live), (MIRROR_KEY, mirror))
+        for dep, pct in shares.items()
+        if not is_share(pct)
+    ]
+
+
+def _duplicates(live: Mapping[str, Any], mirror: Mapping[str, Any]) -> list[TrafficProblem]:
+    out: list[TrafficProblem] = []
+    for key, shares in ((LIVE_KEY, live), (MIRROR_KEY, mirror)):
+        first: dict[str, str] = {}
+        for dep in shares:
+            seen = first.setdefault(str(dep).lower(), str(dep))
+            if seen != dep:
+                out.append(
+                    TrafficProblem(
+                        TrafficIssue.DUPLICATE,
+                        key,
+                        dep,
+                        f"{key} names deployment {dep!r} twice ({seen!r} and {dep!r}); Azure deployment "
+                        "names are case-insensitive, keep one entry",
+                    )
+                )
+    return out
 
 
 def _undeclared(
@@ -96,13 +157,13 @@ def _undeclared(
 def _live_sum(live: Mapping[str, int], has_deployments: bool, may_be_idle: bool) -> list[TrafficProblem]:
     total = sum(v for v in live.values() if v)
     if has_deployments and total != 100 and not (may_be_idle and total == 0):
-        idle = " (or 0% to stop serving)" if may_be_idle else ""
+        rule = "Azure requires a total of 0 or 100" if may_be_idle else "it must sum to 100%"
         return [
             TrafficProblem(
                 TrafficIssue.LIVE_SUM,
                 LIVE_KEY,
                 None,
-                f"live traffic sums to {total}%, it must sum to 100%{idle} when the endpoint has deployments",
+                f"live traffic sums to {total}%; {rule}",
             )
         ]
     if not has_deployments and total:

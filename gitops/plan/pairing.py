@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Generic, TypeVar
 
 from gitops.model.address import ResourceAddress
 from gitops.model.tags import is_owned
-from gitops.model.traffic import Traffic
+from gitops.model.traffic import Traffic, wanted
 from gitops.targets.base import ActualDeployment, ActualEndpoint, ActualMonitor, ActualState
 
 if TYPE_CHECKING:
@@ -64,7 +64,11 @@ class EndpointPair:
 
     @property
     def want_traffic(self) -> Traffic:
-        return Traffic.of(self.desired.traffic, self.desired.mirror_traffic)
+        """Git's split; a map git does not declare is what the endpoint has (not managed)."""
+        have = self.have_traffic
+        return Traffic(
+            wanted(self.desired.traffic, have.live), wanted(self.desired.mirror_traffic, have.mirror)
+        )
 
     @property
     def have_traffic(self) -> Traffic:

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from gitops.desired import DesiredState
+from gitops.model.traffic import wanted as traffic_wanted
 from gitops.model.vocab import Health, Phase
 from gitops.plan import Action, Plan
 from gitops.sync.context import SyncContext, SyncOptions
@@ -167,7 +168,10 @@ class Executor:
 
     def _check_traffic_targets(self, action: Action, healthy: set[str]) -> None:
         ep = self.context.endpoint(action.name)
-        wanted = {k.lower() for k, v in {**ep.traffic, **ep.mirror_traffic}.items() if v}
+        have = self.context.actual.endpoints.get(ep.name)
+        live = traffic_wanted(ep.traffic, have.traffic if have else None)
+        mirror = traffic_wanted(ep.mirror_traffic, have.mirror_traffic if have else None)
+        wanted = {k for k, v in {**live, **mirror}.items() if v}
         unhealthy = sorted(wanted - healthy)
         if unhealthy:
             raise RuntimeError(

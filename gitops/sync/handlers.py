@@ -14,6 +14,7 @@ from typing import Any
 
 from gitops.errors import GitopsError
 from gitops.model.tags import is_rollout_tag
+from gitops.model.traffic import wanted
 from gitops.model.vocab import ActionKind
 from gitops.plan import Action
 from gitops.rollout.providers import MetricsProvider
@@ -67,8 +68,10 @@ def replace_deployment(ctx: SyncContext, action: Action) -> str:
 def set_traffic(ctx: SyncContext, action: Action) -> str:
     """Live and mirror maps are one call: the service validates them together."""
     ep = ctx.endpoint(action.name)
-    traffic = {k.lower(): v for k, v in ep.traffic.items() if v}
-    mirror = {k.lower(): v for k, v in ep.mirror_traffic.items() if v}
+    have = ctx.actual.endpoints.get(ep.name)
+    # A map git does not declare is sent back as the endpoint has it (not managed).
+    traffic = wanted(ep.traffic, have.traffic if have else None)
+    mirror = wanted(ep.mirror_traffic, have.mirror_traffic if have else None)
     ctx.target.set_traffic(ep.name, traffic, mirror)
     return ""
 

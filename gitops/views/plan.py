@@ -25,6 +25,7 @@ _SYMBOL = {
     "rollout": ">",
 }
 _GATES = ("error_ratio", "latency_p95_ms", "latency_p99_ms")
+WARNING_PREFIX = "warning: "
 
 
 def _traffic_str(traffic: Mapping[str, Any], mirror: Mapping[str, Any]) -> str:
@@ -96,6 +97,13 @@ def _action_text(a: Action) -> list[str]:
     return lines
 
 
+def _note_text(note: str) -> str:
+    # Planners mark notes that need attention (an endpoint that would serve nothing) "warning: ".
+    if note.startswith(WARNING_PREFIX):
+        return f"WARNING: {note.removeprefix(WARNING_PREFIX)}"
+    return f"note: {note}"
+
+
 def plan_text(plan: Plan) -> str:
     lines: list[str] = []
     if not plan.actions and not plan.blocked and not plan.diverged:
@@ -105,7 +113,7 @@ def plan_text(plan: Plan) -> str:
     if plan.actions:
         lines += ["", _summary_line(plan)]
     lines += [f"BLOCKED: {b}" for b in plan.blocked]
-    lines += [f"note: {n}" for n in plan.notes]
+    lines += [_note_text(n) for n in plan.notes]
     lines += [f"DIVERGED: {dv}" for dv in plan.diverged]
     return "\n".join(lines) + "\n"
 
@@ -154,8 +162,11 @@ def plan_markdown(plan: Plan) -> str:
         out.append("No changes: the environment matches git.")
     else:
         out += [_summary_line(plan), "", *_md_table(plan), *_md_rollouts(plan), *_md_diffs(plan)]
-    if plan.notes:
-        out += ["", *(f"- note: {n}" for n in plan.notes)]
+    warnings = [n.removeprefix(WARNING_PREFIX) for n in plan.notes if n.startswith(WARNING_PREFIX)]
+    out += _md_alert("WARNING", "Needs attention:", warnings)
+    notes = [n for n in plan.notes if not n.startswith(WARNING_PREFIX)]
+    if notes:
+        out += ["", *(f"- note: {n}" for n in notes)]
     out += ["", f"<sub>fingerprint `{plan.fingerprint[:16]}`</sub>"]
     return "\n".join(out) + "\n"
 

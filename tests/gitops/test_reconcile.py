@@ -249,7 +249,8 @@ def test_endpoint_update_keeps_traffic_until_new_deployment_is_healthy(mlops, fa
 def test_mirror_to_live_promotion(mlops, fake: FakeArm, envs: Path):
     assert mlops("apply", "--env", "prod", "--auto-approve").code == 0
     assert fake.endpoints["credit-default"]["properties"]["mirrorTraffic"] == {"green": 10}
-    edit(ep_file(envs, "credit-default", "prod"), traffic={"blue": 90, "green": 10}, mirror_traffic=None)
+    # `mirror_traffic: {}` stops mirroring; removing the key would leave the mirror unmanaged.
+    edit(ep_file(envs, "credit-default", "prod"), traffic={"blue": 90, "green": 10}, mirror_traffic={})
     # prod's environment.yaml makes this a canary rollout with gates on Azure Monitor metrics...
     r = mlops("plan", "--env", "prod")
     assert "progressive rollout of green" in r.out, r.out

@@ -93,8 +93,8 @@ def converged(desired: DesiredState) -> FakeTarget:
     for ep in desired.endpoints.values():
         entity = copy.deepcopy(ep.entity)
         entity.tags = {**(entity.tags or {}), **owner}
-        target.seed_endpoint(entity, ep.traffic)
-        target.endpoints[ep.name].mirror = {k: v for k, v in ep.mirror_traffic.items() if v}
+        target.seed_endpoint(entity, ep.traffic or {})
+        target.endpoints[ep.name].mirror = {k: v for k, v in (ep.mirror_traffic or {}).items() if v}
         for dep in ep.deployments.values():
             dentity = copy.deepcopy(dep.entity)
             dentity.tags = {**(dentity.tags or {}), **owner, TAG_SPEC_HASH: dep.spec_hash}

@@ -426,3 +426,92 @@ def test_fingerprint_follows_both_sides(base_desired: DesiredState, tmp_path: Pa
     unowned, _ = plan_case(_case("unowned endpoint not mentioned"), base_desired, tmp_path)
     assert same.fingerprint == again.fingerprint == unowned.fingerprint
     assert len({same.fingerprint, live_moved.fingerprint, git_moved.fingerprint}) == 3
+
+
+# ------------------------------------------------- traffic git does not declare (issue 13)
+NO_TRAFFIC = "name: shop\nauth_mode: key\ndescription: shop\n"
+
+
+def split_live(s: ActualState) -> None:
+    _shop(s).traffic = {"blue": 70, "green": 30}
+
+
+def live_mirror(s: ActualState) -> None:
+    _shop(s).mirror_traffic = {"green": 10}
+
+
+def old_serving(s: ActualState) -> None:
+    extra_deployment(owned=True)(s)
+    _shop(s).traffic = {"old": 100}
+
+
+UNMANAGED = [
+    Case(
+        "absent traffic leaves the live split as it is",
+        [],
+        files={ENDPOINT_YML: NO_TRAFFIC},
+        live=split_live,
+        notes=["endpoint/shop: traffic not declared in git; left as it is ({'blue': 70, 'green': 30})"],
+    ),
+    Case(
+        "absent mirror_traffic leaves the live mirror as it is",
+        [],
+        files={ENDPOINT_YML: "name: shop\nauth_mode: key\ndescription: shop\ntraffic: {blue: 100}\n"},
+        live=live_mirror,
+        notes=["endpoint/shop: mirror_traffic not declared in git; left as it is ({'green': 10})"],
+    ),
+    Case(
+        "declared empty mirror stops mirroring",
+        [(K.SET_MIRROR, "endpoint/shop", R.TRAFFIC_DIFFERS)],
+        files={
+            ENDPOINT_YML: "name: shop\nauth_mode: key\ndescription: shop\ntraffic: {blue: 100}\nmirror_traffic: {}\n"
+        },
+        live=live_mirror,
+    ),
+    Case(
+        "absent traffic on a new endpoint: deployments at 0 %, and a warning",
+        [
+            (K.CREATE_ENDPOINT, "endpoint/shop", R.MISSING),
+            (K.CREATE_DEPLOYMENT, "deployment/shop/blue", R.MISSING),
+            (K.CREATE_DEPLOYMENT, "deployment/shop/green", R.MISSING),
+            (K.CREATE_MONITOR, "monitor/shop-blue", R.MISSING),
+        ],
+        files={ENDPOINT_YML: NO_TRAFFIC},
+        live=empty,
+        notes=["warning: endpoint/shop will serve nothing: "],
+    ),
+    Case(
+        "absent traffic never zeroes a serving endpoint, even with a strategy",
+        [],
+        files={ENDPOINT_YML: NO_TRAFFIC, "endpoints/shop/rollout.yml": ROLLOUT_YML},
+        notes=["endpoint/shop: traffic not declared in git; left as it is ({'blue': 100})"],
+    ),
+    Case(
+        "declared 0 is Azure's idle endpoint",
+        [(K.SET_TRAFFIC, "endpoint/shop", R.TRAFFIC_DIFFERS)],
+        files={ENDPOINT_YML: "name: shop\nauth_mode: key\ndescription: shop\ntraffic: {}\n"},
+    ),
+    Case(
+        "a removed deployment that serves unmanaged traffic is not deleted",
+        [],
+        files={ENDPOINT_YML: NO_TRAFFIC},
+        live=old_serving,
+        blocked=["deployment/shop/old is no longer in git but serves 100% of traffic"],
+        notes=["endpoint/shop: traffic not declared in git; left as it is ({'old': 100})"],
+    ),
+]
+
+
+@pytest.mark.parametrize("case", UNMANAGED, ids=[c.id for c in UNMANAGED])
+def test_unmanaged_traffic(case: Case, base_desired: DesiredState, tmp_path: Path) -> None:
+    test_planner_rule(case, base_desired, tmp_path)
+
+
+def test_warning_is_shown_as_a_warning(base_desired: DesiredState, tmp_path: Path) -> None:
+    from gitops.views.plan import plan_markdown, plan_text
+
+    plan, _ = plan_case(UNMANAGED[3], base_desired, tmp_path)
+    text = plan_text(plan)
+    assert "WARNING: endpoint/shop will serve nothing:" in text
+    assert "`traffic: {blue: 100}`" in text
+    assert "> [!WARNING]" in plan_markdown(plan)

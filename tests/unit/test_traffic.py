@@ -13,6 +13,7 @@ from gitops.model.traffic import (
     TrafficRules,
     check_traffic,
     normalise_map,
+    wanted,
 )
 
 DECLARED = ("blue", "green")
@@ -33,8 +34,17 @@ CASES = [
         None,
         [(TrafficIssue.LIVE_SUM, LIVE_KEY, None)],
     ),
-    ("all zero with deployments", {"blue": 0}, {}, DECLARED, None, [(TrafficIssue.LIVE_SUM, LIVE_KEY, None)]),
-    ("idle allowed for a target", {"blue": 0}, {}, DECLARED, TrafficRules(may_be_idle=True), []),
+    # Azure: "Total traffic has to either be 0 or sum up to 100" (reference-yaml-endpoint-online).
+    ("all zero with deployments: Azure's 0", {"blue": 0}, {}, DECLARED, None, []),
+    ("empty map with deployments: Azure's 0", {}, {}, DECLARED, None, []),
+    (
+        "strict rules demand 100",
+        {"blue": 0},
+        {},
+        DECLARED,
+        TrafficRules(may_be_idle=False),
+        [(TrafficIssue.LIVE_SUM, LIVE_KEY, None)],
+    ),
     (
         "idle allowed still needs 100 when serving",
         {"blue": 50},
@@ -42,6 +52,40 @@ CASES = [
         DECLARED,
         TrafficRules(may_be_idle=True),
         [(TrafficIssue.LIVE_SUM, LIVE_KEY, None)],
+    ),
+    (
+        "fractions are not integers, and the sum is not checked",
+        {"blue": 87.5, "green": 12.5},
+        {},
+        DECLARED,
+        None,
+        [(TrafficIssue.NOT_INTEGER, LIVE_KEY, "blue"), (TrafficIssue.NOT_INTEGER, LIVE_KEY, "green")],
+    ),
+    (
+        "a whole float is still not an integer",
+        {"blue": 100.0},
+        {},
+        DECLARED,
+        None,
+        [(TrafficIssue.NOT_INTEGER, LIVE_KEY, "blue")],
+    ),
+    ("a string share", {"blue": "100"}, {}, DECLARED, None, [(TrafficIssue.NOT_INTEGER, LIVE_KEY, "blue")]),
+    ("a boolean share", {"blue": True}, {}, DECLARED, None, [(TrafficIssue.NOT_INTEGER, LIVE_KEY, "blue")]),
+    (
+        "a fractional mirror",
+        {"blue": 100},
+        {"green": 2.5},
+        DECLARED,
+        None,
+        [(TrafficIssue.NOT_INTEGER, MIRROR_KEY, "green")],
+    ),
+    (
+        "one deployment twice, in two spellings",
+        {"blue": 50, "Blue": 50},
+        {},
+        DECLARED,
+        None,
+        [(TrafficIssue.DUPLICATE, LIVE_KEY, "Blue")],
     ),
     (
         "traffic without deployments",
@@ -138,14 +182,29 @@ def test_check_traffic(live, mirror, declared, rules, expected) -> None:
             {},
             DECLARED,
             None,
-            "live traffic sums to 90%, it must sum to 100% when the endpoint has deployments",
+            "live traffic sums to 90%; Azure requires a total of 0 or 100",
         ),
         (
             {"blue": 90},
             {},
             DECLARED,
-            TrafficRules(may_be_idle=True),
-            "live traffic sums to 90%, it must sum to 100% (or 0% to stop serving) when the endpoint has deployments",
+            TrafficRules(may_be_idle=False),
+            "live traffic sums to 90%; it must sum to 100%",
+        ),
+        (
+            {"blue": 87.5, "green": 12.5},
+            {},
+            DECLARED,
+            None,
+            "traffic to 'blue' is 87.5, not an integer; Azure takes whole percentages (0-100)",
+        ),
+        (
+            {"blue": 50, "BLUE": 50},
+            {},
+            DECLARED,
+            None,
+            "traffic names deployment 'BLUE' twice ('blue' and 'BLUE'); Azure deployment names are "
+            "case-insensitive, keep one entry",
         ),
         ({"blue": 100}, {}, (), None, "traffic is set but the endpoint has no deployments; remove `traffic`"),
         (
@@ -192,3 +251,16 @@ def test_traffic_value_is_normalised_and_checks_itself() -> None:
     assert t.problems(["blue", "green", "canary"]) == []
     assert [p.issue for p in t.problems(["blue", "green"])] == [TrafficIssue.UNDECLARED]
     assert normalise_map(None) == {}
+
+
+@pytest.mark.parametrize(
+    ("declared", "live", "expected"),
+    [
+        (None, {"Blue": 100, "green": 0}, {"blue": 100}),  # not declared: left as it is
+        (None, None, {}),  # not declared, nothing live (a new endpoint): nothing
+        ({}, {"blue": 100}, {}),  # declared empty: git wants 0 (Azure's "0")
+        ({"green": 100}, {"blue": 100}, {"green": 100}),
+    ],
+)
+def test_wanted_keeps_what_git_does_not_declare(declared, live, expected) -> None:
+    assert wanted(declared, live) == expected

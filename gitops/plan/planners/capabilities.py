@@ -19,6 +19,6 @@ def plan_capabilities(pairing: Pairing, ctx: PlanContext) -> Decisions:
         blocked += [
             f"{p.desired.doc.file}: target {ctx.target_kind} does not support mirror_traffic"
             for p in pairing.endpoints
-            if any(p.desired.mirror_traffic.values())
+            if any((p.desired.mirror_traffic or {}).values())
         ]
     return Decisions(blocked=blocked)

@@ -1,8 +1,8 @@
-"""What the target has and git no longer declares. Only what this environment created (tagged
-``managed-by``/``environment``) is ever deleted, and only with ``prune: true``; anything else is
-left alone, with a note where a reader might expect a deletion. A plan that would delete every
-endpoint of the environment is refused unless ``--allow-empty`` (an emptied or mis-pointed
-checkout must not wipe production)."""
+"""What the target has and git no longer declares. Only what this environment created (its
+ownership tags, :func:`gitops.model.tags.is_owned`) is ever deleted, and only with
+``prune: true``; anything else is left alone, with a note where a reader might expect a
+deletion. A plan that would delete every endpoint of the environment is refused unless
+``--allow-empty`` (an emptied or mis-pointed checkout must not wipe production)."""
 
 from __future__ import annotations
 
@@ -24,9 +24,19 @@ def _delete(kind: ActionKind, address: ResourceAddress, endpoint: str | None, na
 
 def prune_deployments(pair: EndpointPair, ctx: PlanContext) -> Decisions:
     out = Decisions()
+    want = pair.want_traffic
     for live in pair.live_only_deployments:
         address = ResourceAddress.deployment(pair.name, live.actual.name)
-        if not live.owned:
+        share = want.share(live.actual.name)
+        if live.owned and ctx.prune and share:
+            # Only possible when endpoint.yml leaves traffic unmanaged: nothing would move the
+            # share off it first, and Azure refuses to delete a deployment that serves traffic.
+            out.blocked.append(
+                f"{address} is no longer in git but serves {share}% of traffic, and "
+                f"{pair.desired.doc.file} does not declare `traffic`, so nothing moves it off first; "
+                "declare `traffic` routing to the deployments that stay, or restore its file"
+            )
+        elif not live.owned:
             out.notes.append(f"{address} is not in git and not managed by mlops for {ctx.env!r}; left alone")
         elif not ctx.prune:
             out.notes.append(f"{address} {PRUNE_OFF}")
