@@ -15,7 +15,7 @@ from gitops.desired import DesiredState
 from gitops.model.vocab import Health
 from gitops.plan import Plan
 from gitops.rollout.record import RolloutRecord
-from gitops.targets.base import ActualState
+from gitops.targets.base import ActualDeployment, ActualState
 
 
 class SyncState(StrEnum):
@@ -33,6 +33,9 @@ class EnvironmentStatus:
     plan: Plan  # what apply would do now
     failed: list[str] = field(default_factory=list)  # deployment/<ep>/<dep> in state Failed
     rollouts: dict[str, RolloutRecord] = field(default_factory=dict)  # endpoint -> last rollout
+    # deployment/<ep>/<dep> in `failed` -> why, in one line, with its log's path when the target keeps one
+    causes: dict[str, str] = field(default_factory=dict)
+    scoring_uris: dict[str, str] = field(default_factory=dict)  # declared endpoint -> where requests go
 
 
 def as_record(value: RolloutRecord | Mapping[str, Any] | None) -> RolloutRecord | None:
@@ -55,11 +58,26 @@ def environment_status(
     desired: DesiredState, actual: ActualState, plan: Plan, location: str
 ) -> EnvironmentStatus:
     declared = [e for e in actual.endpoints.values() if e.name in desired.endpoints]
-    failed = [
-        f"deployment/{d.endpoint_name}/{d.name}"
+    broken = {
+        f"deployment/{d.endpoint_name}/{d.name}": d
         for e in declared
         for d in e.deployments.values()
         if d.health is Health.FAILED
-    ]
+    }
+    failed = list(broken)
+    causes = {address: text for address, d in broken.items() if (text := _cause(d))}
     rollouts = {e.name: r for e in declared if (r := as_record(e.rollout)) is not None}
-    return EnvironmentStatus(desired.env, location, _state(failed, plan), plan, failed, rollouts)
+    # The azureml target's endpoint entity carries scoring_uri as Azure returned it; a target
+    # that knows better (the local router's URL) says so on ActualEndpoint.
+    uris = {
+        e.name: str(uri) for e in declared if (uri := e.scoring_uri or getattr(e.entity, "scoring_uri", None))
+    }
+    return EnvironmentStatus(
+        desired.env, location, _state(failed, plan), plan, failed, rollouts, causes, uris
+    )
+
+
+def _cause(d: ActualDeployment) -> str:
+    if not d.message:
+        return f"log: {d.log_path}" if d.log_path else ""
+    return f"{d.message} (log: {d.log_path})" if d.log_path and d.log_path not in d.message else d.message

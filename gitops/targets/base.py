@@ -32,6 +32,10 @@ if TYPE_CHECKING:
 CAP_MIRROR_TRAFFIC = "mirror_traffic"
 CAP_MONITORS = "monitors"
 CAP_ASSETS = "assets"  # registers model.yml / environment.yml assets (AssetRegistry)
+# What a deployment may ask of the compute (gitops.plan.planners.capabilities says what lacks them):
+CAP_GENERATED_SCORING = "generated_scoring"  # builds the scoring server of a no-code MLflow deployment
+CAP_CUSTOM_CONTAINER = "custom_container"  # runs a deployment's own serving container (inference_config)
+CAP_GPU = "gpu"  # GPU instance types
 
 
 @dataclass
@@ -41,6 +45,9 @@ class ActualDeployment:
     entity: Any  # OnlineDeployment as read back from the target
     provisioning_state: str = "Succeeded"  # Succeeded | Failed | Creating | Updating | Deleting | Canceled
     tags: dict[str, str] = field(default_factory=dict)
+    # Why it failed, in one line, and where its full log is, when the target knows (`mlops status`).
+    message: str = ""
+    log_path: str | None = None
 
     @property
     def health(self) -> Health:
@@ -58,6 +65,8 @@ class ActualEndpoint:
     deployments: dict[str, ActualDeployment] = field(default_factory=dict)
     # Progress record of the last progressive rollout (gitops.rollout.runner), as the target stores it.
     rollout: RolloutRecord | None = None
+    # Where requests go; None when the target does not say (`mlops status` then asks the entity).
+    scoring_uri: str | None = None
 
     @property
     def health(self) -> Health:
@@ -95,8 +104,6 @@ class ActualState:
     monitors: dict[str, ActualMonitor] = field(default_factory=dict)
     # Only the asset versions git declares (read with AssetRegistry.read_assets), keyed like DesiredAsset.key.
     assets: dict[str, ActualAsset] = field(default_factory=dict)
-
-
 
 
 class DeploymentFailed(Exception):

@@ -69,7 +69,11 @@ class StatusHuman:
 
     def render(self, status: EnvironmentStatus) -> str:
         lines = [f"{status.env}: {status.state.replace('_', ' ')} ({status.location})"]
-        lines += [f"  failed: {f}" for f in status.failed]
+        for f in status.failed:
+            lines.append(f"  failed: {f}")
+            if f in status.causes:
+                lines.append(f"      cause: {status.causes[f]}")
+        lines += [f"  endpoint/{name}: scoring URI {uri}" for name, uri in status.scoring_uris.items()]
         lines += [f"  diverged: {dv}" for dv in status.plan.diverged]
         lines += self._rollout_lines(status)
         for a in status.plan.actions:
@@ -87,6 +91,8 @@ class StatusJSON:
             "env": status.env,
             "status": status.state.value,
             "failed": status.failed,
+            "causes": status.causes,
+            "scoring_uris": status.scoring_uris,
             "drift": [a.to_dict() for a in status.plan.actions],
             "blocked": status.plan.blocked,
             "diverged": status.plan.diverged,

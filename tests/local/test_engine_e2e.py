@@ -209,9 +209,21 @@ def test_failing_init_never_gets_traffic_and_split_stays(env: Env) -> None:
     with pytest.raises(DeploymentFailedError) as info:
         env.engine.ensure_deployment(env.deployment("broken"))
     assert "deliberate test failure" in info.value.log_tail
+    # One line: the root exception from the server log (not the server's wrapper), and the log.
+    message = str(info.value)
+    assert "\n" not in message
+    assert "during start-up: FileNotFoundError: no model.joblib under" in message
+    assert "UserScriptException" not in message
+    assert info.value.log_path is not None
+    assert message.endswith(f"(log: {info.value.log_path})")
+    assert Path(info.value.log_path).is_file()
     state = env.engine.read_state()[0]
     broken = next(d for d in state["deployments"] if d["name"] == "broken")
     assert broken["status"] == "Failed"
+    assert broken["message"].startswith(
+        "the inference server exited with code 3 during start-up: FileNotFoundError"
+    )
+    assert broken["log"] == info.value.log_path
     assert not broken["alive"]
     assert state["traffic"] == before
     with pytest.raises(LocalTargetError, match="state is Failed"):
@@ -246,6 +258,8 @@ def test_failed_update_keeps_previous_version_serving(env: Env, h: Any) -> None:
     assert echo["status"] == "Succeeded"
     assert echo["pid"] == old_pid
     assert "update failed" in echo["message"]
+    assert "FileNotFoundError" in echo["message"]
+    assert "log: " in echo["message"]
     assert env.score({"x": 1}, deployment="echo").status == 200
 
 

@@ -302,3 +302,60 @@ def test_set_traffic_validation(tmp_path: Path) -> None:
     finally:
         engine.down()
     assert engine.read_state() == []
+
+
+# The server log's cause: real tracebacks, written by a real Python process -----------------------
+_WRAPPED = """
+import logging, sys
+logging.basicConfig(stream=sys.stdout, format="%(asctime)s E [1] azmlinfsrv - %(message)s")
+class UserScriptException(Exception):
+    pass
+def init():
+    {body}
+try:
+    try:
+        init()
+    except Exception as ex:
+        raise UserScriptException("Caught an unhandled exception from the user script") from ex
+except UserScriptException:
+    logging.exception("Encountered Exception")
+print("Worker exiting (pid: 1)")
+"""
+
+
+@pytest.mark.parametrize(
+    ("body", "cause"),
+    [
+        ("import mlflow", "ModuleNotFoundError: No module named 'mlflow'"),
+        (
+            "open('/nonexistent/model.pkl')",
+            "FileNotFoundError: [Errno 2] No such file or directory: '/nonexistent/model.pkl'",
+        ),
+    ],
+    ids=["missing-package", "missing-model-file"],
+)
+def test_log_cause_is_the_root_exception(tmp_path: Path, body: str, cause: str) -> None:
+    import subprocess
+    import sys
+
+    from gitops.targets.local import process as proc
+
+    log = tmp_path / "server.log"
+    with log.open("wb") as fh:
+        subprocess.run(
+            [sys.executable, "-c", _WRAPPED.format(body=body)],
+            stdout=fh,
+            stderr=subprocess.STDOUT,
+            check=True,
+        )
+    assert "UserScriptException" in log.read_text()
+    assert proc.log_cause(log) == cause
+
+
+def test_log_cause_without_traceback(tmp_path: Path) -> None:
+    from gitops.targets.local import process as proc
+
+    log = tmp_path / "server.log"
+    log.write_text("2026-12-02 00:00:00,000 E [1] gunicorn.error - Worker failed to boot.\n")
+    assert proc.log_cause(log) is None
+    assert proc.log_cause(tmp_path / "missing.log") is None

@@ -21,6 +21,9 @@ from gitops.manifest import Manifest
 from gitops.rollout.record import RolloutRecord
 from gitops.targets.azureml import rollout_store
 from gitops.targets.base import (
+    CAP_CUSTOM_CONTAINER,
+    CAP_GENERATED_SCORING,
+    CAP_GPU,
     CAP_MIRROR_TRAFFIC,
     CAP_MONITORS,
     ActualDeployment,
@@ -79,7 +82,9 @@ def is_transient(exc: Exception) -> bool:
 
 class AzureMLTarget:
     kind = "azureml"
-    capabilities = frozenset({CAP_MIRROR_TRAFFIC, CAP_MONITORS})
+    capabilities = frozenset(
+        {CAP_MIRROR_TRAFFIC, CAP_MONITORS, CAP_GENERATED_SCORING, CAP_CUSTOM_CONTAINER, CAP_GPU}
+    )
 
     def __init__(
         self,

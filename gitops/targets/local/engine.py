@@ -23,7 +23,7 @@ from typing import Any
 from gitops.model.traffic import TrafficRules, check_traffic
 from gitops.targets.local import process
 from gitops.targets.local.auth import issue_token, new_key
-from gitops.targets.local.errors import DeploymentFailedError, LocalTargetError
+from gitops.targets.local.errors import DeploymentFailedError, LocalTargetError, failure_text
 from gitops.targets.local.process import ProcessRef
 from gitops.targets.local.registry import ModelRegistry
 from gitops.targets.local.spec import DeploymentSpec, EndpointSpec, Probe, deployment_spec, endpoint_spec
@@ -379,13 +379,17 @@ class LocalEngine:
                 "",
                 spec.not_applicable,
             ), None
-        tail = process.log_tail(p.log_path)
         self._stop(p.ref)
-        err = DeploymentFailedError(spec.endpoint, spec.name, reason, tail)
+        tail = process.log_tail(p.log_path)
+        cause = process.log_cause(p.log_path)
+        err = DeploymentFailedError(
+            spec.endpoint, spec.name, reason, tail, cause=cause, log_path=str(p.log_path)
+        )
+        reason = failure_text(reason, cause)
         prev = p.previous
         if prev is not None and prev.status == SUCCEEDED and process.is_alive(prev.pid, prev.pid_start):
             # Like a failed rolling update: the previous version keeps serving unchanged.
-            prev.message = f"update failed ({reason}); still serving the previous version"
+            prev.message = f"update failed ({reason}; log: {p.log_path}); still serving the previous version"
             self.store.upsert_deployment(prev)
             message = prev.message
         else:
@@ -400,7 +404,7 @@ class LocalEngine:
                     spec.spec_hash(),
                     spec.to_json(),
                     str(p.log_path),
-                    f"{reason}\n{tail}",
+                    reason,
                 )
             )
             with self._lock:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import http.client
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -178,6 +179,49 @@ def log_tail(path: Path | str | None, lines: int = 40) -> str:
         fh.seek(max(0, size - 64_000))
         text = fh.read().decode("utf-8", "replace")
     return "\n".join(text.splitlines()[-lines:])
+
+
+_CHAINED = ("The above exception was the direct cause", "During handling of the above exception")
+_EXCEPTION_LINE = re.compile(r"^([A-Za-z_][\w.]*(?:Error|Exception|Exit|Interrupt|Warning))(?::\s*(.*))?$")
+_CAUSE_MAX = 300
+
+
+def _traceback_chains(lines: list[str]) -> list[list[str]]:
+    """The exception lines of each traceback in ``lines``, chained ones grouped together.
+
+    Python prints a chain of exceptions root cause first, joined by one of the ``_CHAINED``
+    sentences; the line after a traceback's indented frames is its exception line.
+    """
+    chains: list[list[str]] = []
+    in_traceback = chained = False
+    for line in lines:
+        if line.rstrip().endswith("Traceback (most recent call last):"):
+            if not chained or not chains:
+                chains.append([])
+            in_traceback, chained = True, False
+        elif any(s in line for s in _CHAINED):
+            chained = True
+        elif in_traceback and line.strip() and not line[:1].isspace():
+            chains[-1].append(line.strip())
+            in_traceback = False
+    return [c for c in chains if c]
+
+
+def log_cause(path: Path | str | None) -> str | None:
+    """The one line that says why a server failed: the root exception of the last traceback in its
+    log (``FileNotFoundError: ...``, ``ModuleNotFoundError: No module named 'mlflow'``), not the
+    server's wrapper exception; without a traceback, the last line that names an exception."""
+    text = log_tail(path, 400)
+    lines = text.splitlines()
+    chains = _traceback_chains(lines)
+    if chains:
+        cause = chains[-1][0]
+    else:
+        named = [ln.strip() for ln in lines if _EXCEPTION_LINE.match(ln.strip().split(" - ")[-1])]
+        if not named:
+            return None
+        cause = named[-1].split(" - ")[-1]
+    return cause if len(cause) <= _CAUSE_MAX else cause[: _CAUSE_MAX - 3] + "..."
 
 
 def http_get(port: int, path: str, timeout: float) -> tuple[int, bytes]:

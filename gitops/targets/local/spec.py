@@ -141,8 +141,24 @@ def _source(entity: Any) -> dict[str, Any] | None:
     to_dict = getattr(entity, "_to_dict", None)
     if not callable(to_dict):
         return None
-    result: dict[str, Any] = json.loads(json.dumps(to_dict(), default=str))
+    result: dict[str, Any] = without_nulls(json.loads(json.dumps(to_dict(), default=str)))
     return result
+
+
+def without_nulls(data: Any) -> Any:
+    """``data`` without its null values, at every depth.
+
+    ``_to_dict()`` writes the fields Azure fills in (an identity's ``principal_id`` and
+    ``client_id``, ``scoring_uri``, ``provisioning_state``) as null when the entity came from YAML,
+    and the same schema's ``_load`` refuses those nulls ("Field may not be null."), so a record
+    stored with them could not be read back. A null means "not set" in these schemas: dropping it
+    loses nothing.
+    """
+    if isinstance(data, dict):
+        return {k: without_nulls(v) for k, v in data.items() if v is not None}
+    if isinstance(data, list):
+        return [without_nulls(v) for v in data if v is not None]
+    return data
 
 
 def deployment_spec(deployment: Any, registry: ModelRegistry | None) -> DeploymentSpec:

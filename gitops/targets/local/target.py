@@ -12,6 +12,7 @@ on Azure are reported on stderr as not applicable, once per apply.
 
 from __future__ import annotations
 
+import json
 import sys
 from collections.abc import Callable
 from contextlib import AbstractContextManager
@@ -34,6 +35,7 @@ from gitops.targets.base import (
 from gitops.targets.local import rollout_store
 from gitops.targets.local.errors import DeploymentFailedError, LocalTargetError
 from gitops.targets.local.settings import engine_for
+from gitops.targets.local.spec import without_nulls
 from gitops.targets.local.state import SUCCEEDED
 
 if TYPE_CHECKING:
@@ -90,7 +92,7 @@ class LocalTarget:
             source = dict(spec.get("source") or {"name": ep["name"], "auth_mode": ep["auth_mode"]})
             source["traffic"] = dict(ep["traffic"])
             source["mirror_traffic"] = dict(ep["mirror_traffic"])
-            entity = ManagedOnlineEndpoint._load(data=source)
+            entity = self._reload(ManagedOnlineEndpoint, source, f"endpoint {ep['name']}")
             actual = ActualEndpoint(
                 name=ep["name"],
                 entity=entity,
@@ -100,10 +102,13 @@ class LocalTarget:
                 provisioning_state=SUCCEEDED if ep["router_alive"] else "Failed",
                 tags=dict(spec.get("tags") or {}),
                 rollout=rollout_store.read(self.engine.store, ep["name"]),
+                scoring_uri=ep["scoring_uri"],
             )
             for d in ep["deployments"]:
                 dsrc = d["spec"].get("source") or {"name": d["name"], "endpoint_name": ep["name"]}
-                dentity = ManagedOnlineDeployment._load(data=dict(dsrc))
+                dentity = self._reload(
+                    ManagedOnlineDeployment, dict(dsrc), f"deployment {ep['name']}/{d['name']}"
+                )
                 dentity.endpoint_name = ep["name"]
                 serving = d["status"] == SUCCEEDED and d["alive"]
                 actual.deployments[d["name"]] = ActualDeployment(
@@ -112,11 +117,35 @@ class LocalTarget:
                     entity=dentity,
                     provisioning_state=SUCCEEDED if serving else "Failed",
                     tags=dict(d["spec"].get("tags") or {}),
+                    message=d["message"],
+                    log_path=d["log"],
                 )
             state.endpoints[ep["name"]] = actual
         for name, record in self.engine.store.monitors().items():
             state.monitors[name] = _monitor_from_record(name, record)
         return state
+
+    def _reload(self, cls: Any, source: dict[str, Any], what: str) -> Any:
+        """The entity stored for ``what``, loaded back with the SDK's own schema.
+
+        Records written before nulls were dropped (gitops.targets.local.spec.without_nulls) are
+        cleaned the same way here, so they read back too; a record that still does not load is
+        a clear error naming the way out, never a marshmallow traceback.
+        """
+        from azure.ai.ml.exceptions import MlException
+        from marshmallow import ValidationError
+
+        try:
+            return cls._load(data=without_nulls(source))
+        except (ValidationError, MlException, ValueError, TypeError, KeyError) as exc:
+            # marshmallow's messages are the field errors alone, without the SDK's paragraphs.
+            detail = exc.messages if isinstance(exc, ValidationError) else str(exc).strip().split("\n")[0]
+            cause = json.dumps(detail)[:300] if isinstance(detail, dict | list) else str(detail)[:300]
+            raise LocalTargetError(
+                f"local state {self.engine.store.path}: the stored {what} cannot be read back "
+                f"({type(exc).__name__}: {cause}); `mlops down --env {self.manifest.env}` stops and "
+                "forgets this environment's local state, then apply again"
+            ) from None
 
     # --------------------------------------------------------------------------------- writes
     def create_or_update_endpoint(self, endpoint: Any) -> None:
@@ -197,8 +226,6 @@ class LocalTarget:
         return self.engine.data_dir
 
     def create_or_update_monitor(self, monitor: Any) -> None:
-        import json
-
         # The schedule as azure-ai-ml serialises it (what Azure would store), made JSON-plain.
         record = {
             "schedule": json.loads(json.dumps(monitor._to_dict(), default=str)),
