@@ -154,7 +154,7 @@ def test_case(case: corpus.Expect, tmp_path: Path, capsys: pytest.CaptureFixture
 def test_case_subprocess(case: corpus.Expect, tmp_path: Path) -> None:
     root = corpus.materialise(case, tmp_path)
     before = corpus.tree_hash(root / case.name)
-    code, wall, _, out, err = measure.run_case(root, case.name, timeout=60, mem_mb=2048)
+    code, wall, _, out, err = measure.run_case(root, case.name, timeout=30, mem_mb=2048)
     assert code is not None, f"killed after {wall:.0f} s"
     assert corpus.problems(case, code, out, err) == [], err
     assert corpus.tree_hash(root / case.name) == before
