@@ -82,7 +82,6 @@ def _with_assets(fp: str, desired: DesiredState, actual: ActualState) -> str:
     return hashlib.sha256(json.dumps(sides, sort_keys=True).encode()).hexdigest()[: len(fp)]
 
 
-
 def _plan(ctx: PlanContext, decided: Decisions, fp: str) -> Plan:
     actions = sorted(decided.actions, key=lambda a: (a.phase, a.endpoint or "", a.resource))
     return Plan(

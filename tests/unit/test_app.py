@@ -246,7 +246,7 @@ def test_local_target_has_every_capability(tmp_path: Path) -> None:
     (env / "environment.yaml").write_text(f"target: local\nlocal:\n  state_dir: {tmp_path / 'state'}\n")
     manifest = load_manifest(env)
     handle = create_target(manifest)
-    assert handle.features == ("rollouts", "metrics", "collected data")
+    assert handle.features == ("rollouts", "metrics", "collected data", "assets")
     assert isinstance(handle.target, RolloutCapable)
     assert isinstance(handle.target, MetricsSource)
     assert isinstance(handle.target, DataCollectionSource)
@@ -270,7 +270,7 @@ def test_azureml_target_has_every_capability_and_names_where_its_data_is() -> No
     manifest = load_manifest(REPO / "environments" / "dev")
     handle = create_target(manifest, credential=object())
     assert handle.kind == "azureml"
-    assert handle.features == ("rollouts", "metrics", "collected data")
+    assert handle.features == ("rollouts", "metrics", "collected data", "assets")
     assert handle.require_metrics().metrics_provider("azureml").name == "azureml"
     with pytest.raises(GitopsError, match=r"workspaceblobstore.*pass --data-dir"):
         handle.require_data().collected_data_dir()

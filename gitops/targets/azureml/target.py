@@ -18,14 +18,17 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from gitops.errors import GitopsError
 from gitops.lock import file_lock
 from gitops.manifest import Manifest
+from gitops.model.tags import TAG_SPEC_HASH
 from gitops.rollout.record import RolloutRecord
 from gitops.targets.azureml import rollout_store
 from gitops.targets.base import (
+    CAP_ASSETS,
     CAP_CUSTOM_CONTAINER,
     CAP_GENERATED_SCORING,
     CAP_GPU,
     CAP_MIRROR_TRAFFIC,
     CAP_MONITORS,
+    ActualAsset,
     ActualDeployment,
     ActualEndpoint,
     ActualMonitor,
@@ -83,7 +86,7 @@ def is_transient(exc: Exception) -> bool:
 class AzureMLTarget:
     kind = "azureml"
     capabilities = frozenset(
-        {CAP_MIRROR_TRAFFIC, CAP_MONITORS, CAP_GENERATED_SCORING, CAP_CUSTOM_CONTAINER, CAP_GPU}
+        {CAP_MIRROR_TRAFFIC, CAP_MONITORS, CAP_GENERATED_SCORING, CAP_CUSTOM_CONTAINER, CAP_GPU, CAP_ASSETS}
     )
 
     def __init__(
@@ -293,6 +296,39 @@ class AzureMLTarget:
         except ResourceNotFoundError:
             # Already gone (e.g. an interrupted earlier apply got there first): that is the goal.
             return
+
+    # -- assets --------------------------------------------------------------------------------
+
+    def _asset_ops(self, kind: str) -> Any:
+        return self.ml.models if kind == "model" else self.ml.environments
+
+    def read_assets(self, wanted: list[tuple[str, str, str]]) -> dict[str, ActualAsset]:
+        """One GET per declared version (``ml.models.get`` / ``ml.environments.get``, i.e.
+        ``GET .../models/<name>/versions/<version>``): never a list of the workspace's assets."""
+        from azure.core.exceptions import ResourceNotFoundError
+
+        def read(item: tuple[str, str, str]) -> ActualAsset | None:
+            kind, name, version = item
+            try:
+                entity = self._call(
+                    f"{kind} {name}:{version}", lambda: self._asset_ops(kind).get(name=name, version=version)
+                )
+            except ResourceNotFoundError:
+                return None
+            tag = (entity.tags or {}).get(TAG_SPEC_HASH)
+            return ActualAsset(kind, name, version, str(tag) if tag else None, entity)
+
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            found = [a for a in pool.map(read, wanted) if a is not None]
+        return {a.key: a for a in found}
+
+    def register_asset(self, kind: str, entity: Any) -> None:
+        """``create_or_update`` uploads local paths to the workspace's default datastore first
+        (azure-ai-ml operations/_model_operations.py, _environment_operations.py)."""
+        self._call(
+            f"register {kind} {entity.name}:{entity.version}",
+            lambda: self._asset_ops(kind).create_or_update(entity),
+        )
 
     # -- rollouts ------------------------------------------------------------------------------
 

@@ -19,6 +19,7 @@ from typing import Any
 from gitops.targets.local.errors import LocalTargetError
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,254}$")
+_VERSION = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
 
 
 @dataclass(frozen=True)
@@ -34,11 +35,20 @@ class ModelRegistry:
         self.root = root
 
     def versions(self, name: str) -> list[str]:
+        """Numbered versions in order, then named ones (model.yml versions such as ``h<hash>``)."""
         d = self.root / name
         if not d.is_dir():
             return []
-        found = [p.name for p in d.iterdir() if p.is_dir() and p.name.isdigit()]
-        return sorted(found, key=int)
+        found = [p.name for p in d.iterdir() if p.is_dir() and _VERSION.match(p.name)]
+        return sorted(found, key=lambda v: (not v.isdigit(), int(v) if v.isdigit() else 0, v))
+
+    def _latest(self, name: str, versions: list[str]) -> str:
+        # Azure's "latest" is the most recently created version; numbered ones are created in order.
+        def created(v: str) -> float:
+            meta = self.root / name / ".meta" / f"{v}.json"
+            return meta.stat().st_mtime if meta.is_file() else 0.0
+
+        return max(versions, key=lambda v: (created(v), v.isdigit() and int(v)))
 
     def resolve(self, ref: str) -> RegisteredModel:
         """Resolve ``name:version``, ``name@latest`` or ``name`` (= latest), without ``azureml:``."""
@@ -58,7 +68,7 @@ class ModelRegistry:
                 f"register it with `mlops models register --name {name} --path <folder>`"
             )
         if version is None:
-            version = versions[-1]
+            version = self._latest(name, versions)
         if version not in versions:
             raise LocalTargetError(
                 f"model {name}:{version} is not in the local model registry {self.root} "
@@ -68,19 +78,42 @@ class ModelRegistry:
         meta = json.loads(meta_file.read_text()) if meta_file.is_file() else {}
         return RegisteredModel(name, version, self.root / name / version, meta)
 
+    def metadata(self, name: str, version: str) -> dict[str, Any] | None:
+        """The registered version's metadata, or None when it is not registered."""
+        if version not in self.versions(name):
+            return None
+        meta_file = self.root / name / ".meta" / f"{version}.json"
+        data = json.loads(meta_file.read_text()) if meta_file.is_file() else {}
+        return data if isinstance(data, dict) else {}
+
     def register(
-        self, name: str, source: Path, *, description: str = "", tags: dict[str, str] | None = None
+        self,
+        name: str,
+        source: Path,
+        *,
+        description: str = "",
+        tags: dict[str, str] | None = None,
+        version: str | None = None,
     ) -> RegisteredModel:
-        """Copy ``source`` (file or folder) in as the next version; versions are never overwritten."""
+        """Copy ``source`` (file or folder) in as ``version`` (default: the next number); versions
+        are never overwritten, as on Azure ML."""
         if not _NAME.match(name):
             raise LocalTargetError(f"invalid model name {name!r}")
+        if version is not None and not _VERSION.match(version):
+            raise LocalTargetError(f"model {name}: invalid version {version!r}")
         src = source.resolve()
         if not src.exists():
             raise LocalTargetError(f"model path {source} does not exist")
         model_dir = self.root / name
         model_dir.mkdir(parents=True, exist_ok=True)
         existing = self.versions(name)
-        version = str(int(existing[-1]) + 1 if existing else 1)
+        if version is None:
+            numbered = [int(v) for v in existing if v.isdigit()]
+            version = str(max(numbered) + 1 if numbered else 1)
+        elif version in existing:
+            raise LocalTargetError(
+                f"model {name}:{version} is already registered; versions are never overwritten"
+            )
         # Copy into a temporary name first so a half-copied version is never resolvable.
         tmp = model_dir / f".tmp-{version}-{time.time_ns()}"
         tmp.mkdir()

@@ -24,8 +24,10 @@ from gitops.lock import file_lock
 from gitops.manifest import Manifest
 from gitops.rollout.record import RolloutRecord
 from gitops.targets.base import (
+    CAP_ASSETS,
     CAP_MIRROR_TRAFFIC,
     CAP_MONITORS,
+    ActualAsset,
     ActualDeployment,
     ActualEndpoint,
     ActualMonitor,
@@ -33,6 +35,7 @@ from gitops.targets.base import (
     DeploymentFailed,
 )
 from gitops.targets.local import rollout_store
+from gitops.targets.local.assets import LocalAssets
 from gitops.targets.local.errors import DeploymentFailedError, LocalTargetError
 from gitops.targets.local.settings import engine_for
 from gitops.targets.local.spec import without_nulls
@@ -54,7 +57,7 @@ class LocalTarget:
     kind = "local"
     # Monitors are recorded, not scheduled: `mlops monitor run --env E` evaluates their signals on
     # the data the routers collected, when asked (a cron job or CI can call it on the trigger).
-    capabilities = frozenset({CAP_MIRROR_TRAFFIC, CAP_MONITORS})
+    capabilities = frozenset({CAP_MIRROR_TRAFFIC, CAP_MONITORS, CAP_ASSETS})
 
     def __init__(
         self,
@@ -236,6 +239,16 @@ class LocalTarget:
         self.out(
             f"monitor {monitor.name}: recorded; evaluate it with `mlops monitor run --env {self.manifest.env}`"
         )
+
+    # --------------------------------------------------------------------------------- assets
+    def _assets(self) -> LocalAssets:
+        return LocalAssets(self.engine.registry, self.engine.root / "environments", self.out)
+
+    def read_assets(self, wanted: list[tuple[str, str, str]]) -> dict[str, ActualAsset]:
+        return self._assets().read(wanted)
+
+    def register_asset(self, kind: str, entity: Any) -> None:
+        self._assets().register(kind, entity)
 
     def delete_monitor(self, name: str) -> None:
         self.engine.store.put_monitor(name, None)
