@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from gitops.model.tags import BOOKKEEPING_TAGS, is_rollout_tag
+from gitops.model.tags import BOOKKEEPING_TAGS, is_rollout_tag, migrated
 
 _ASSET_ID = re.compile(r"/(models|environments|codes|data)/([^/]+)/versions/([^/]+)$", re.IGNORECASE)
 _AUTH = {
@@ -55,9 +55,11 @@ def _enabled(v: Any) -> Any:
 
 
 def user_tags(tags: dict[str, Any] | None) -> dict[str, str]:
+    # Quirk of our own past: an earlier version's ownership pair (managed-by/environment) reads
+    # as today's keys, so an upgrade alone updates nothing (gitops.model.tags.migrated).
     return {
         str(k): str(v)
-        for k, v in (tags or {}).items()
+        for k, v in migrated({str(k): str(v) for k, v in (tags or {}).items()}).items()
         if k not in IGNORED_TAGS and not is_rollout_tag(str(k))
     }
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import yaml
 from fake_arm import FakeArm
 
-from gitops.desired import MANAGED_BY_VALUE
+from gitops.desired import MANAGED_BY_VALUE, TAG_ENVIRONMENT, TAG_MANAGED_BY
 from mlops.cli import main
 
 
@@ -40,10 +40,10 @@ def test_first_apply_from_empty_then_plan_is_empty(mlops, fake: FakeArm):
     assert fake.traffic("credit-default") == {"blue": 90, "green": 10}
     assert fake.traffic("churn-score") == {"main": 100}
     tags = fake.endpoints["credit-default"]["tags"]
-    assert tags["managed-by"] == MANAGED_BY_VALUE
-    assert tags["environment"] == "dev"
+    assert tags[TAG_MANAGED_BY] == MANAGED_BY_VALUE
+    assert tags[TAG_ENVIRONMENT] == "dev"
     assert "git-revision" in tags
-    assert fake.deployments[("credit-default", "green")]["tags"]["managed-by"] == MANAGED_BY_VALUE
+    assert fake.deployments[("credit-default", "green")]["tags"][TAG_MANAGED_BY] == MANAGED_BY_VALUE
     assert "credit-default-blue-monitor" in fake.schedules
     # Deployments were created before any traffic pointed at them (the fake refuses otherwise),
     # and the endpoint PUT that created it carried no traffic.
@@ -153,7 +153,7 @@ def test_prune_deletes_only_owned_resources(mlops, fake: FakeArm, envs: Path):
         "name": "handmade",
         "tags": {"owner": "alice"},
     }
-    # Owned by another environment sharing the workspace.
+    # Owned by another environment sharing the workspace (tagged the way earlier versions did).
     fake.endpoints["other-env"] = {
         **fake.endpoints["churn-score"],
         "name": "other-env",

@@ -79,7 +79,7 @@ def test_canary_passes_then_bad_canary_rolls_back_from_tags(
     assert fake.traffic(EP) == {"green": 100}
     tags = fake.endpoints[EP]["tags"]
     assert _recorded(fake, EP).status == "succeeded"
-    assert tags["managed-by"] == "mlops-gitops"
+    assert tags["mlops-managed-by"] == "mlops-gitops"
     sent = [x for x in metrics.log if x["query"].get("metricnames") == "RequestsPerMinute"]
     assert sent
     assert all(x["path"] == f"/{LOCATION}/subscriptions/{SUB}/metrics:getBatch" for x in sent)

@@ -113,9 +113,9 @@ def test_declared_once(tmp_path: Path) -> None:
 
 # ----------------------------------------------------------------------------------------- tags
 def test_reserved_tags(tmp_path: Path) -> None:
-    doc = yaml_doc(tmp_path, "name: shop\ntags:\n  owner: me\n  managed-by: me\n  git-revision: abc\n")
+    doc = yaml_doc(tmp_path, "name: shop\ntags:\n  owner: me\n  mlops-managed-by: me\n  git-revision: abc\n")
     assert found(reserved_tags(doc)) == [
-        (4, "tag `managed-by` is set by mlops (ownership tracking); remove it from the YAML"),
+        (4, "tag `mlops-managed-by` is set by mlops (ownership tracking); remove it from the YAML"),
         (5, "tag `git-revision` is set by mlops (ownership tracking); remove it from the YAML"),
     ]
     assert reserved_tags(yaml_doc(tmp_path, "name: shop\ntags: none\n")) == []
