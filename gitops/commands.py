@@ -68,6 +68,12 @@ def _add_retry(p: argparse.ArgumentParser) -> None:
 def register(subparsers: Any) -> None:
     p = subparsers.add_parser("validate", help="check an environment's YAML (all errors at once)")
     _add_common(p, env_required=False)
+    p.add_argument(
+        "--verbose",
+        "-v",
+        action="store_true",
+        help="list every YAML file: what it was taken for, or why skipped",
+    )
     p.set_defaults(func=cmd_validate)
 
     p = subparsers.add_parser("plan", help="show what apply would change")
@@ -114,6 +120,7 @@ def register(subparsers: Any) -> None:
 
 def cmd_validate(args: argparse.Namespace) -> int:
     from gitops.desired import load_desired
+    from gitops.views.validate import file_lines, summary_line
 
     errors: list[Any] = []
     ok: list[str] = []
@@ -122,17 +129,39 @@ def cmd_validate(args: argparse.Namespace) -> int:
             state = load_desired(env_dir)
         except InputErrors as exc:
             errors.extend(exc.diagnostics)
+            if args.verbose:  # the failed load kept nothing: walk again to say what each file is
+                print("\n".join(file_lines(env_dir.name, _file_lines(env_dir, None))))
             continue
-        n_dep = sum(len(e.deployments) for e in state.endpoints.values())
-        ok.append(
-            f"{env_dir.name}: {len(state.endpoints)} endpoint(s), {n_dep} deployment(s), "
-            f"{len(state.monitors)} monitor(s)"
-        )
+        if args.verbose:
+            print("\n".join(file_lines(env_dir.name, _file_lines(env_dir, state.files))))
+        ok.append(summary_line(summarize(state)))
     if errors:
         raise InputErrors(errors)
     for line in ok:
-        print(f"ok  {line}")
+        print(line)
     return EXIT_OK
+
+
+def _file_lines(env_dir: Path, files: Any) -> list[Any]:
+    from gitops.desired.discover import describe_files, skip_label
+    from gitops.errors import rel
+    from gitops.views.validate import FileLine
+
+    return [FileLine(skip_label(f), rel(f.path), f.why) for f in describe_files(env_dir, files)]
+
+
+def summarize(state: Any) -> Any:
+    from gitops.views.validate import EnvironmentSummary
+
+    kinds = [getattr(a, "kind", "") for a in getattr(state, "assets", {}).values()]
+    return EnvironmentSummary(
+        env=state.env,
+        endpoints=len(state.endpoints),
+        deployments=sum(len(e.deployments) for e in state.endpoints.values()),
+        monitors=len(state.monitors),
+        models=kinds.count("model"),
+        environments=kinds.count("environment"),
+    )
 
 
 def _prepare(args: argparse.Namespace) -> tuple[Any, Any]:

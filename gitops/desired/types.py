@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from gitops.desired.discover import EnvironmentFiles
 from gitops.manifest import Manifest
 from gitops.rollout.spec import RolloutSpec
 from gitops.yamlmarks import YamlDoc
@@ -72,6 +73,7 @@ class DesiredState:
     endpoints: dict[str, DesiredEndpoint] = field(default_factory=dict)
     monitors: dict[str, DesiredMonitor] = field(default_factory=dict)
     assets: dict[str, DesiredAsset] = field(default_factory=dict)
+    files: EnvironmentFiles | None = None  # what discovery found, skipped and why (`validate -v`)
 
     @property
     def env(self) -> str:
