@@ -136,6 +136,8 @@ class FakeArm:
         self.deployments: dict[tuple[str, str], dict[str, Any]] = {}
         self.schedules: dict[str, dict[str, Any]] = {}
         self.data: dict[tuple[str, str], dict[str, Any]] = {}
+        # Model and environment versions: (plural, name, version) -> resource.
+        self.assets: dict[tuple[str, str, str], dict[str, Any]] = {}
         self.ops: dict[str, Operation] = {}
         self.faults: list[Fault] = []
         self.failing_deployments: set[str] = set()  # "endpoint/deployment" whose create/update ends Failed
@@ -354,6 +356,9 @@ class FakeArm:
             m2 = re.fullmatch(r"/schedules/([^/]+)", rest)
             if m2:
                 return self._schedule(method, sub, base, m2.group(1), body)
+            m2 = re.fullmatch(r"/(models|environments)/([^/]+)/versions/([^/]+)", rest)
+            if m2:
+                return self._asset(method, base, m2.group(1), m2.group(2), m2.group(3), body)
             m2 = re.fullmatch(r"/data/([^/]+)/versions/([^/]+)", rest)
             if m2:
                 return self._data(method, base, m2.group(1), m2.group(2), body)
@@ -604,6 +609,34 @@ class FakeArm:
             created = key not in self.data
             self.data[key] = resource
             return (201 if created else 200), copy.deepcopy(resource), {}
+        return self._err(400, "BadRequest", "unsupported")
+
+    def _asset(
+        self, method: str, base: str, plural: str, name: str, version: str, body: Any
+    ) -> tuple[int, Any, dict[str, str]]:
+        """``ml.models`` / ``ml.environments`` get and create_or_update: a synchronous PUT of
+        the version (workspace asset versions are not LROs: the SDK's _restclient
+        model_versions / environment_versions create_or_update return the resource)."""
+        key = (plural, name, version)
+        if method == "GET":
+            if key not in self.assets:
+                return self._err(404, "UserError", f"{plural[:-1]} {name}:{version} not found")
+            return 200, copy.deepcopy(self.assets[key]), {}
+        if method == "PUT" and isinstance(body, dict):
+            old = self.assets.get(key)
+            props = {**(body.get("properties") or {})}
+            if plural == "models":
+                props.setdefault("flavors", {})  # the service returns an empty map, never null
+            kind = "models" if plural == "models" else "environments"
+            resource = {
+                "id": f"{base}/{kind}/{name}/versions/{version}",
+                "name": version,
+                "type": f"Microsoft.MachineLearningServices/workspaces/{kind}/versions",
+                "properties": props,
+                "systemData": self._system(old),
+            }
+            self.assets[key] = resource
+            return (201 if old is None else 200), copy.deepcopy(resource), {}
         return self._err(400, "BadRequest", "unsupported")
 
 
