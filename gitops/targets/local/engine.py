@@ -26,6 +26,7 @@ from gitops.targets.local.auth import issue_token, new_key
 from gitops.targets.local.errors import DeploymentFailedError, LocalTargetError, failure_text
 from gitops.targets.local.process import ProcessRef
 from gitops.targets.local.registry import ModelRegistry
+from gitops.targets.local.secrets import DEFAULT_SECRETS_FILE, LocalSecrets
 from gitops.targets.local.spec import DeploymentSpec, EndpointSpec, Probe, deployment_spec, endpoint_spec
 from gitops.targets.local.state import FAILED, SUCCEEDED, DeploymentRow, EndpointRow, KeyRow, StateStore
 
@@ -94,8 +95,10 @@ class LocalEngine:
         *,
         model_registry: Path | None = None,
         out: Callable[[str], None] | None = None,
+        secrets: LocalSecrets | None = None,
     ) -> None:
         self.env = env
+        self.secrets = secrets if secrets is not None else LocalSecrets(state_dir / DEFAULT_SECRETS_FILE)
         self.root = (state_dir / env).resolve()
         self.store = StateStore(self.root / "state.db")
         self.logs = self.root / "logs"
@@ -231,7 +234,7 @@ class LocalEngine:
         A deployment that fails to become ready never receives traffic: a new one is marked Failed,
         an updated one keeps serving its previous version.
         """
-        specs = [deployment_spec(d, self.registry) for d in deployments]
+        specs = [deployment_spec(d, self.registry, self.secrets) for d in deployments]
         results: dict[tuple[str, str], DeploymentResult] = {}
         pending: list[_Pending] = []
         try:
@@ -295,7 +298,10 @@ class LocalEngine:
         log_path = self.logs / spec.endpoint / spec.name / f"{stamp}-{port}.log"
         model_dir = self._model_dir(spec)
         env = {k: v for k, v in os.environ.items() if not k.startswith(("AZUREML_", "AML_", "GUNICORN_"))}
-        env.update(spec.environment_variables)
+        # Secret references get their local values here, in the child's environment only.
+        env.update(
+            self.secrets.resolve(f"deployment {spec.endpoint}/{spec.name}", spec.environment_variables)
+        )
         env.update(
             {
                 "AZUREML_MODEL_DIR": str(model_dir),

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from gitops.manifest import Manifest
 from gitops.targets.local.engine import LocalEngine
+from gitops.targets.local.secrets import DEFAULT_SECRETS_FILE, LocalSecrets
 
 DEFAULT_STATE_DIR = ".state"
 
@@ -30,6 +31,17 @@ def local_paths(manifest: Manifest, state_dir: Path | str | None = None) -> tupl
     return sd, registry
 
 
+def secrets_file(manifest: Manifest, state_dir: Path | str | None = None) -> Path:
+    """``local.secrets_file`` (relative to the repository root), else ``<state_dir>/secrets.env``:
+    where the local target finds the values of Key Vault references (never committed)."""
+    configured = (manifest.local or {}).get("secrets_file")
+    if configured:
+        path = Path(configured)
+        return path if path.is_absolute() else repo_root(manifest) / path
+    sd, _ = local_paths(manifest, state_dir)
+    return sd / DEFAULT_SECRETS_FILE
+
+
 def collected_data_dir(manifest: Manifest, state_dir: Path | str | None = None) -> Path:
     """Where the routers of this environment write collected inputs/outputs."""
     sd, _ = local_paths(manifest, state_dir)
@@ -40,4 +52,5 @@ def engine_for(
     manifest: Manifest, state_dir: Path | str | None = None, out: Callable[[str], None] | None = None
 ) -> LocalEngine:
     sd, registry = local_paths(manifest, state_dir)
-    return LocalEngine(sd, manifest.env, model_registry=registry, out=out)
+    secrets = LocalSecrets(secrets_file(manifest, state_dir))
+    return LocalEngine(sd, manifest.env, model_registry=registry, out=out, secrets=secrets)

@@ -16,6 +16,7 @@ from typing import Any
 
 from gitops.targets.local.errors import LocalTargetError
 from gitops.targets.local.registry import ModelRegistry
+from gitops.targets.local.secrets import LocalSecrets
 
 # Azure's documented probe defaults for managed online deployments (seconds / counts).
 PROBE_DEFAULTS = {
@@ -161,7 +162,9 @@ def without_nulls(data: Any) -> Any:
     return data
 
 
-def deployment_spec(deployment: Any, registry: ModelRegistry | None) -> DeploymentSpec:
+def deployment_spec(
+    deployment: Any, registry: ModelRegistry | None, secrets: LocalSecrets | None = None
+) -> DeploymentSpec:
     name = _required(deployment, "name", "deployment")
     endpoint = _required(deployment, "endpoint_name", f"deployment {name}")
     where = f"deployment {endpoint}/{name}"
@@ -224,9 +227,7 @@ def deployment_spec(deployment: Any, registry: ModelRegistry | None) -> Deployme
         model_ref=model_ref,
         model_path=model_path,
         instance_count=instance_count,
-        environment_variables={
-            str(k): str(v) for k, v in (getattr(deployment, "environment_variables", None) or {}).items()
-        },
+        environment_variables=_environment_variables(deployment, where, secrets),
         request_timeout_ms=timeout_ms,
         max_concurrent_requests_per_instance=int(max_conc) if max_conc else None,
         readiness=_probe(getattr(deployment, "readiness_probe", None)),
@@ -237,6 +238,17 @@ def deployment_spec(deployment: Any, registry: ModelRegistry | None) -> Deployme
         tags={str(k): str(v) for k, v in (getattr(deployment, "tags", None) or {}).items()},
         source=_source(deployment),
     )
+
+
+def _environment_variables(deployment: Any, where: str, secrets: LocalSecrets | None) -> dict[str, str]:
+    """As written (Key Vault references kept: the stored spec never holds a secret's value); with
+    ``secrets``, a reference that has no local value fails here, before any process starts."""
+    variables = {
+        str(k): str(v) for k, v in (getattr(deployment, "environment_variables", None) or {}).items()
+    }
+    if secrets is not None:
+        secrets.check(where, variables)
+    return variables
 
 
 def _required(obj: Any, attr: str, what: str) -> str:
