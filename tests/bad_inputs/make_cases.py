@@ -1572,10 +1572,10 @@ def _ordinary_cases() -> list[Case]:
         ),
         Case(
             "reserved-tag",
-            "the reserved tag managed-by set by hand",
+            "the reserved tag mlops-managed-by set by hand",
             EP,
             ["managed-by"],
-            sub(EP, "auth_mode: aad_token\n", "auth_mode: aad_token\ntags:\n  managed-by: someone\n"),
+            sub(EP, "auth_mode: aad_token\n", "auth_mode: aad_token\ntags:\n  mlops-managed-by: someone\n"),
             line="managed-by",
         ),
         Case(
