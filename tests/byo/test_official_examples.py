@@ -8,8 +8,7 @@ in the files (``../../model-1/model/``) resolves exactly as in the examples repo
 
 Valid sets must validate, plan, apply on the local target, answer the sample's own
 ``sample-request.json`` through the router and re-plan to no changes. Sets that must be refused
-must say so with one clear line per cause. A case whose feature has not landed yet is marked
-``xfail(strict=True)`` so that it fails (and gets its mark removed) the day it works.
+must say so with one clear line per cause.
 """
 
 from __future__ import annotations
@@ -157,14 +156,12 @@ def sample(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
         mlops(root, "down", "--env", "sample")
 
 
-@pytest.mark.xfail(strict=True, reason="discovery by content + traffic absent = unmanaged (issue 13)")
 def test_sample_validates(sample: Path) -> None:
     r = mlops(sample, "validate", "--env", "sample")
     assert r.returncode == 0, output(r)
     assert re.search(r"1 endpoint\(s\), 2 deployment\(s\)", output(r)), output(r)
 
 
-@pytest.mark.xfail(strict=True, reason="discovery by content + traffic absent = unmanaged (issue 13)")
 def test_sample_plans_endpoint_and_both_deployments(sample: Path) -> None:
     r = mlops(sample, "plan", "--env", "sample")
     assert r.returncode == 0, output(r)
@@ -174,7 +171,6 @@ def test_sample_plans_endpoint_and_both_deployments(sample: Path) -> None:
     assert "green" in text, text
 
 
-@pytest.mark.xfail(strict=True, reason="discovery by content + traffic absent = unmanaged (issue 13)")
 def test_sample_applies_serves_and_replans_clean(sample: Path) -> None:
     r = mlops(sample, "apply", "--env", "sample", "--target", "local", "--auto-approve")
     assert r.returncode == 0, output(r)
@@ -201,7 +197,6 @@ def test_sample_applies_serves_and_replans_clean(sample: Path) -> None:
     assert "No changes" in output(r), output(r)
 
 
-@pytest.mark.xfail(strict=True, reason="discovery by content + exclude: in environment.yaml")
 def test_whole_sample_folder_with_alternatives_excluded_validates_and_plans(tmp_path: Path) -> None:
     root = build(tmp_path, "sample-folder-excluded")
     r = mlops(root, "validate", "--env", "sample-folder-excluded")
@@ -212,7 +207,6 @@ def test_whole_sample_folder_with_alternatives_excluded_validates_and_plans(tmp_
     assert "deployment/my-endpoint/blue" in output(r), output(r)
 
 
-@pytest.mark.xfail(strict=True, reason="endpoint_name inference from the one endpoint in the folder")
 def test_system_assigned_identity_set_validates_and_plans(tmp_path: Path) -> None:
     root = build(tmp_path, "identity-sai")
     r = mlops(root, "validate", "--env", "identity-sai")
@@ -222,7 +216,6 @@ def test_system_assigned_identity_set_validates_and_plans(tmp_path: Path) -> Non
     assert "my-sai-endpoint" in output(r), output(r)
 
 
-@pytest.mark.xfail(strict=True, reason="discovery by content (endpoints/*.yaml, conda files, pipeline job)")
 def test_e2e_monitoring_set_validates_and_plans(tmp_path: Path) -> None:
     root = build(tmp_path, "e2e-monitoring")
     r = mlops(root, "validate", "--env", "e2e-monitoring")
@@ -235,7 +228,6 @@ def test_e2e_monitoring_set_validates_and_plans(tmp_path: Path) -> None:
     assert "credit-default" in output(r), output(r)
 
 
-@pytest.mark.xfail(strict=True, reason="discovery by content (a schedule outside monitors/)")
 def test_custom_monitor_validates_applies_and_replans_clean(tmp_path: Path) -> None:
     root = build(tmp_path, "custom-monitor")
     r = mlops(root, "validate", "--env", "custom-monitor")
@@ -249,7 +241,6 @@ def test_custom_monitor_validates_applies_and_replans_clean(tmp_path: Path) -> N
     assert "No changes" in output(r), output(r)
 
 
-@pytest.mark.xfail(strict=True, reason="discovery by content + traffic absent = unmanaged (issue 13)")
 def test_e2e_monitoring_apply_locally_names_the_unregistered_model(tmp_path: Path) -> None:
     # The model is registered by the examples' training pipeline, which does not run here.
     root = build(tmp_path, "e2e-monitoring")
@@ -264,7 +255,6 @@ def test_e2e_monitoring_apply_locally_names_the_unregistered_model(tmp_path: Pat
         mlops(root, "down", "--env", "e2e-monitoring")
 
 
-@pytest.mark.xfail(strict=True, reason="discovery by content + local target fixes (issue 13 items 7, 8)")
 def test_user_assigned_identity_failure_names_its_cause_and_plan_still_reads(tmp_path: Path) -> None:
     # score_managedidentity.py asks MSI_ENDPOINT for a token at start-up: no managed identity exists
     # on this machine, so the deployment fails -- and must say why, and not break later commands.
@@ -296,7 +286,6 @@ def refused(tmp_path: Path, name: str) -> str:
     return text
 
 
-@pytest.mark.xfail(strict=True, reason="discovery by content (side-by-side *-deployment.yml files)")
 def test_whole_sample_folder_names_each_duplicate_once(tmp_path: Path) -> None:
     text = refused(tmp_path, "sample-folder")
     # Three files declare blue and three green: the later two of each are named, with the first.
@@ -304,14 +293,12 @@ def test_whole_sample_folder_names_each_duplicate_once(tmp_path: Path) -> None:
     assert len(lines_naming(text, "deployment 'green' is declared twice")) == 2, text
 
 
-@pytest.mark.xfail(strict=True, reason="endpoint_name inference: ambiguous folder names the candidates")
 def test_whole_identity_folder_names_the_candidate_endpoints(tmp_path: Path) -> None:
     text = refused(tmp_path, "identity-folder")
     ambiguous = [line for line in lines_naming(text, "my-sai-endpoint") if "my-uai-endpoint" in line]
     assert ambiguous, text
 
 
-@pytest.mark.xfail(strict=True, reason="placeholder hint for {{...}} templates")
 def test_minimal_templates_are_named_as_placeholders(tmp_path: Path) -> None:
     text = refused(tmp_path, "minimal")
     assert "found unhashable key" not in text, text
@@ -320,14 +307,12 @@ def test_minimal_templates_are_named_as_placeholders(tmp_path: Path) -> None:
     assert len(placeholder) == 1, text
 
 
-@pytest.mark.xfail(strict=True, reason="placeholder hint for <...> values")
 def test_keyvault_placeholders_are_named(tmp_path: Path) -> None:
     text = refused(tmp_path, "keyvault")
     assert lines_naming(text, "<ENDPOINT_NAME>"), text
     assert not [line for line in text.splitlines() if "secret" in line.lower() and "KV_SECRET" in line], text
 
 
-@pytest.mark.xfail(strict=True, reason="SDK-noise folding: one line per cause, not one per union branch")
 def test_generation_safety_monitor_is_one_line_per_cause(tmp_path: Path) -> None:
     text = refused(tmp_path, "gsq-monitor")
     causes = lines_naming(text, "generation-safety-quality-monitoring.yaml")
@@ -337,7 +322,6 @@ def test_generation_safety_monitor_is_one_line_per_cause(tmp_path: Path) -> None
     assert len(set(causes)) == len(causes), text
 
 
-@pytest.mark.xfail(strict=True, reason="discovery by content: kubernetes files refused as not managed")
 def test_kubernetes_set_is_refused_one_line_per_file(tmp_path: Path) -> None:
     text = refused(tmp_path, "kubernetes")
     for name in (
@@ -353,7 +337,6 @@ def test_kubernetes_set_is_refused_one_line_per_file(tmp_path: Path) -> None:
     assert "conda" not in text, text
 
 
-@pytest.mark.xfail(strict=True, reason="legacy 2021 dialect hint (type: online, deployments:, local_path)")
 def test_legacy_2021_file_gets_todays_form(tmp_path: Path) -> None:
     text = refused(tmp_path, "legacy-2021")
     lines = lines_naming(text, "1-create-endpoint-with-blue.yml")
