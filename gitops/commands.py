@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 from typing import Any
 
+import safeload
 from gitops.errors import GitopsError, InputErrors, StalePlanError
 
 DEFAULT_ENVIRONMENTS_DIR = "environments"
@@ -215,14 +215,28 @@ def cmd_plan(args: argparse.Namespace) -> int:
     return EXIT_CHANGES if args.detailed_exitcode and pending else EXIT_OK
 
 
+# A plan lists every action with its diff and is never sent to Azure as one request: room for the
+# largest environments, still refused before parsing when it is something else entirely.
+_PLAN_LIMITS = safeload.Limits(max_bytes=16_000_000, size_note="")
+
+
 def _read_saved_plan(path: str | None) -> Any:
     from gitops.plan import Plan
 
     if not path:
         return None
     try:
-        return Plan.from_dict(json.loads(Path(path).read_text(encoding="utf-8")))
-    except (OSError, ValueError, KeyError) as exc:
+        # A plan is this tool's own output, but it arrives as an input file (often a CI artifact).
+        raw = safeload.load_json_file(Path(path), _PLAN_LIMITS)
+    except safeload.LoadError as exc:
+        raise GitopsError(
+            f"{exc.where}: cannot read plan ({exc.message}); write one with `mlops plan --out`"
+        ) from None
+    except OSError as exc:
+        raise GitopsError(f"{path}: cannot read plan ({exc}); write one with `mlops plan --out`") from None
+    try:
+        return Plan.from_dict(raw)
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
         raise GitopsError(f"{path}: cannot read plan ({exc}); write one with `mlops plan --out`") from None
 
 

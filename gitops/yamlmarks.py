@@ -1,7 +1,9 @@
 """YAML loading that remembers where every key and value came from.
 
 azure-ai-ml's loaders report errors by field path only; this maps a path such as
-``("traffic", "blue")`` back to the line of the file so messages can say ``file:line``.
+``("traffic", "blue")`` back to the line of the file so messages can say ``file:line``. The
+reading itself (size cap, encoding, duplicate keys, alias budget, libyaml) is ``safeload``'s,
+shared with the Pulumi program; this adapter turns its errors into gitops diagnostics.
 """
 
 from __future__ import annotations
@@ -9,11 +11,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from gitops.errors import Diagnostic, rel
+from safeload import DEFAULT_LIMITS, Limits, LoadError, PathKey, load_yaml_file
 
-PathKey = tuple[str | int, ...]
+__all__ = ["PathKey", "YamlDoc", "YamlSyntaxError", "diagnostic", "load_yaml"]
 
 
 class YamlDoc:
@@ -39,39 +40,18 @@ class YamlDoc:
         return Diagnostic(self.file, self.line(*keys), message)
 
 
-def _walk(node: yaml.Node, prefix: PathKey, lines: dict[PathKey, int]) -> None:
-    if isinstance(node, yaml.MappingNode):
-        for key_node, value_node in node.value:
-            key = key_node.value if isinstance(key_node, yaml.ScalarNode) else str(key_node.value)
-            path = (*prefix, key)
-            lines.setdefault(path, key_node.start_mark.line + 1)
-            _walk(value_node, path, lines)
-    elif isinstance(node, yaml.SequenceNode):
-        for i, item in enumerate(node.value):
-            path = (*prefix, i)
-            lines.setdefault(path, item.start_mark.line + 1)
-            _walk(item, path, lines)
+def diagnostic(exc: LoadError) -> Diagnostic:
+    """safeload's error as a gitops diagnostic (the column, where it matters, is in the message)."""
+    return Diagnostic(exc.file, exc.line, exc.message)
 
 
-def load_yaml(path: Path) -> YamlDoc:
-    """Parse one YAML document; syntax errors become a Diagnostic with the parser's line."""
-    text = path.read_text(encoding="utf-8")
-    # One parse: the node tree gives the lines, the safe constructor builds the data from it
-    # (walked first: constructing flattens merge keys in place).
-    loader = yaml.SafeLoader(text)
-    lines: dict[PathKey, int] = {}
+def load_yaml(path: Path, limits: Limits = DEFAULT_LIMITS) -> YamlDoc:
+    """Parse one YAML document once; every refusal becomes a Diagnostic at the offending line."""
     try:
-        node = loader.get_single_node()
-        if node is not None:
-            _walk(node, (), lines)
-        data = loader.construct_document(node) if node is not None else None
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark else 1
-        raise YamlSyntaxError(Diagnostic(rel(path), line, f"invalid YAML: {exc.problem or exc}")) from None
-    finally:
-        loader.dispose()
-    return YamlDoc(path, data, lines)
+        loaded = load_yaml_file(path, limits, name=rel(path))
+    except LoadError as exc:
+        raise YamlSyntaxError(diagnostic(exc)) from None
+    return YamlDoc(path, loaded.data, loaded.lines)
 
 
 class YamlSyntaxError(Exception):

@@ -9,6 +9,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+import safeload
 from gitops import schemas
 from gitops.errors import Diagnostic
 from gitops.manifest import load_rollout_schema, schema_diagnostics, schema_validator
@@ -187,9 +188,12 @@ def build_spec(raw: dict[str, Any], base_dir: Path, source: str, default_interva
         req = Path(st["request"])
         request_file = req if req.is_absolute() else (base_dir / req).resolve()
         try:
-            body = request_file.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
+            # Sent as is, so read, not parsed: the same size cap and encoding rules as any input.
+            body = safeload.decode_text(safeload.read_capped(request_file), str(request_file))
+        except OSError as exc:
             raise ValueError(f"smoke test request {request_file}: {exc}") from None
+        except safeload.LoadError as exc:
+            raise ValueError(f"smoke test request {exc}") from None
         smoke = SmokeTest(
             request_file=str(request_file),
             expect_status=int(st.get("expect_status", 200)),

@@ -20,7 +20,8 @@ from pathlib import Path
 from typing import Any
 
 import jsonschema
-import yaml
+
+import safeload
 
 NAMESPACE = "mlplatform"
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -317,26 +318,14 @@ def _line_of(source: Path | None, key_path: list[str | int]) -> int | None:
     if source is None or not source.is_file():
         return None
     try:
-        node: Any = yaml.compose(source.read_text(encoding="utf-8"))
-    except yaml.YAMLError:
+        doc = safeload.load_yaml_file(source)
+    except (safeload.LoadError, OSError):
+        # The stack file itself is refused elsewhere (load_stack_file) with its own line.
         return None
-    line: int | None = None
     path: list[str | int] = (
         ["config", f"{NAMESPACE}:{key_path[0]}", *key_path[1:]] if key_path else ["config"]
     )
-    for part in path:
-        if isinstance(node, yaml.MappingNode):
-            match = next((v for k, v in node.value if k.value == part), None)
-            if match is None:
-                return line
-            key_node = next(k for k, v in node.value if v is match)
-            line, node = key_node.start_mark.line + 1, match
-        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
-            node = node.value[part]
-            line = node.start_mark.line + 1
-        else:
-            return line
-    return line
+    return doc.line(*path)
 
 
 def _shown(source: Path | None, stack: str) -> str:
@@ -691,13 +680,14 @@ def from_pulumi() -> PlatformConfig:
 def load_stack_file(path: Path) -> dict[str, Any]:
     """The `config:` map of a stack file, in the flat shape Pulumi passes to programs."""
     try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        doc = safeload.load_yaml_file(path, name=path.name).data or {}
     except FileNotFoundError as exc:
         raise ConfigError(
             f"{path}: stack file not found; expected Pulumi.<stack>.yaml in the project root"
         ) from exc
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{path.name}: not valid YAML: {exc}") from exc
+    except safeload.LoadError as exc:
+        # The same checks as every environment file (size, encoding, duplicate keys, aliases).
+        raise ConfigError(str(exc)) from None
     config = doc.get("config") if isinstance(doc, dict) else None
     if not isinstance(config, dict):
         raise ConfigError(
