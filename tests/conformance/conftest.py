@@ -235,7 +235,8 @@ class LocalWorld(World):
         self.engine.ensure_endpoint(spec)
 
     def write_failing_deployment(self, ep: str, dep: str) -> None:
-        text = deployment_yaml(dep, ep, FIXTURES / "broken_init", None)
+        # A real model, so that only the scoring script's init fails (validate requires a model).
+        text = deployment_yaml(dep, ep, FIXTURES / "broken_init", "azureml:wine-classifier:1")
         write_yaml(self.ep_dir(ep) / "deployments" / f"{dep}.yml", text)
 
     def good_canary(self, ep: str, dep: str) -> None:

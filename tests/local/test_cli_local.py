@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -39,6 +40,12 @@ def mlops(tmp: Path, *args: str) -> subprocess.CompletedProcess[str]:
 def tree(tmp_path_factory: pytest.TempPathFactory, trained_models: Path, h: Any) -> Iterator[Path]:
     tmp = tmp_path_factory.mktemp("cli")
     state = tmp / "state"
+    # Code and reference data live inside the repository they are deployed from (validate refuses
+    # paths outside it), as in a user's own repository.
+    sample = tmp / "samples" / "wine-classifier"
+    shutil.copytree(h.sample, sample)
+    echo = tmp / "fixtures" / "echo"  # the echo script doubles as its own (ignored) model folder
+    shutil.copytree(h.fixtures / "echo", echo)
     local = tmp / "environments" / "local"
     h.write_yaml(
         local / "environment.yaml",
@@ -55,7 +62,7 @@ def tree(tmp_path_factory: pytest.TempPathFactory, trained_models: Path, h: Any)
             h.deployment_yaml(
                 name,
                 "wine",
-                h.sample / "code",
+                sample / "code",
                 f"azureml:wine-classifier:{version}",
                 collect if name == "blue" else "",
             ),
@@ -67,7 +74,7 @@ def tree(tmp_path_factory: pytest.TempPathFactory, trained_models: Path, h: Any)
         "  compute: {instance_type: standard_e4s_v3, runtime_version: '3.4'}\n"
         "  monitoring_target: {ml_task: classification, endpoint_deployment_id: 'azureml:wine:blue'}\n"
         "  monitoring_signals:\n    drift:\n      type: data_drift\n      reference_data:\n"
-        f"        input_data: {{path: {h.sample / 'monitoring' / 'reference.csv'}, type: uri_file}}\n"
+        f"        input_data: {{path: {sample / 'monitoring' / 'reference.csv'}, type: uri_file}}\n"
         "        data_context: training\n      metric_thresholds:\n"
         "        numerical: {normalized_wasserstein_distance: 0.2}\n",
     )
@@ -84,7 +91,11 @@ def tree(tmp_path_factory: pytest.TempPathFactory, trained_models: Path, h: Any)
     h.write_yaml(
         rehearse / "endpoints" / "echo-ep" / "deployments" / "main.yml",
         h.deployment_yaml(
-            "main", "echo-ep", h.fixtures / "echo", None, "egress_public_network_access: disabled\n"
+            "main",
+            "echo-ep",
+            echo,
+            f"{{path: {echo}}}",
+            "egress_public_network_access: disabled\n",
         ),
     )
     try:
