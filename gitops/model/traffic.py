@@ -150,7 +150,7 @@ def _undeclared(
         )
         for key, shares in ((LIVE_KEY, live), (MIRROR_KEY, mirror))
         for dep in shares
-        if dep.lower() not in known_lower
+        if str(dep).lower() not in known_lower
     ]
 
 
