@@ -1046,15 +1046,6 @@ def _path_cases() -> list[Case]:
             feature=f"{f}: inside the repository",
         ),
         Case(
-            "code-into-repo-source",
-            "code pointing at the repository's own gitops/ folder",
-            BLUE,
-            ["outside"],
-            sub(BLUE, "code: azureml:credit-default-score:3", "code: ../../../../../../gitops"),
-            line="code:",
-            feature=f"{f}: inside the environment",
-        ),
-        Case(
             "code-absolute",
             "`code: /etc` (an absolute path)",
             GREEN,

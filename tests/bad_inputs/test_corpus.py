@@ -42,7 +42,6 @@ MISSING: frozenset[str] = frozenset(
         "missing-endpoint-yml",
         "monitor-without-create-monitor",
         "monitors-symlink-outside",
-        "non-string-traffic-key",
         "rollout-smoke-request-outside",
         "scoring-script-escape",
         "symlink-cycle-dir",
@@ -53,8 +52,6 @@ MISSING: frozenset[str] = frozenset(
     }
 )
 REASONS: dict[str, str] = {
-    "non-string-traffic-key": "no traceback for a number as a traffic key "
-    "(gitops/model/traffic.py _undeclared calls .lower() on an int)",
     "missing-endpoint-name": "discovery by content: a deployment without endpoint_name now passes",
     "monitor-without-create-monitor": "discovery by content: a schedule without create_monitor is "
     "ignored silently (0 monitors, ok)",

@@ -105,25 +105,6 @@ def assert_refused(code: int, lines: list[str], rel: str) -> None:
     assert code == 1, f"known-invalid mutation of {rel} passed: {lines}"
 
 
-def _safe_loader_landed() -> bool:
-    """Whether validate already refuses a duplicated key (the safe loader of issue 14 is wired in).
-
-    Until it is, byte flips crash with UnicodeDecodeError and alias games exhaust memory: the
-    mutation tests would only say what the corpus's strict xfails already say, slowly (hypothesis
-    shrinks every failure). They run as soon as the loader is on main.
-    """
-    text = TREES["valid-base"]["environment.yaml"]
-    code, lines = validate("valid-base", "environment.yaml", text + b"prune: true\n")
-    return code == 1 and any("duplicate" in ln.lower() for ln in lines)
-
-
-NEEDS_LOADER = pytest.mark.xfail(
-    not _safe_loader_landed(),
-    reason="not yet on main: safe loader (encodings, duplicate keys, alias budget)",
-    run=False,
-)
-
-
 def key_lines(data: bytes) -> list[int]:
     text = data.decode("utf-8")
     return [i for i, ln in enumerate(text.split("\n")) if KEY_LINE.match(ln)]
@@ -142,7 +123,6 @@ def test_sources_are_valid() -> None:
         assert code == 0, lines
 
 
-@NEEDS_LOADER
 @settings(MUTATION, max_examples=60)
 @given(f=a_file(), data=st.data())
 def test_byte_flip(f: tuple[str, str, bytes], data: st.DataObject) -> None:
@@ -153,7 +133,6 @@ def test_byte_flip(f: tuple[str, str, bytes], data: st.DataObject) -> None:
     check_report(*validate(env, rel, mutated))
 
 
-@NEEDS_LOADER
 @settings(MUTATION, max_examples=40)
 @given(f=a_file(), data=st.data())
 def test_truncation(f: tuple[str, str, bytes], data: st.DataObject) -> None:
@@ -162,7 +141,6 @@ def test_truncation(f: tuple[str, str, bytes], data: st.DataObject) -> None:
     check_report(*validate(env, rel, content[:cut]))
 
 
-@NEEDS_LOADER
 @settings(MUTATION, max_examples=40)
 @given(f=a_file(), data=st.data())
 def test_key_duplication(f: tuple[str, str, bytes], data: st.DataObject) -> None:
@@ -190,7 +168,6 @@ TYPE_SWAPS = (
 )
 
 
-@NEEDS_LOADER
 @settings(MUTATION, max_examples=40)
 @given(f=a_file(), data=st.data())
 def test_type_swap(f: tuple[str, str, bytes], data: st.DataObject) -> None:
@@ -203,7 +180,6 @@ def test_type_swap(f: tuple[str, str, bytes], data: st.DataObject) -> None:
     check_report(*validate(env, rel, "\n".join(lines).encode()))
 
 
-@NEEDS_LOADER
 @settings(MUTATION, max_examples=20)
 @given(f=a_file(), depth=st.integers(200, 20_000), flow=st.booleans())
 def test_deep_nesting(f: tuple[str, str, bytes], depth: int, flow: bool) -> None:
@@ -214,7 +190,6 @@ def test_deep_nesting(f: tuple[str, str, bytes], depth: int, flow: bool) -> None
     assert_refused(*validate(env, rel, content + b"\n" + value.encode()), rel)
 
 
-@NEEDS_LOADER
 @settings(MUTATION, max_examples=30)
 @given(f=a_file(), width=st.integers(2, 12), depth=st.integers(2, 14), self_ref=st.booleans())
 def test_alias_games(f: tuple[str, str, bytes], width: int, depth: int, self_ref: bool) -> None:
