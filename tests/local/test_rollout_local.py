@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -330,7 +331,10 @@ def test_long_names_record_round_trips_and_its_rollback_stays_diverged(
     (ep_dir / "deployments").mkdir(parents=True)
     (ep_dir / "smoke.json").write_bytes((h.sample / "sample-request.json").read_bytes())
     h.write_yaml(ep_dir / "endpoint.yml", f"name: {LONG_EP}\nauth_mode: key\ntraffic:\n  {LONG_BASE}: 100\n")
-    code_dir = h.sample / "code"
+    # The environment is its own git repository (for the -dirty revision): the code it deploys lives
+    # inside it, as validate requires.
+    code_dir = env_dir / "code"
+    shutil.copytree(h.sample / "code", code_dir)
     h.write_yaml(
         ep_dir / "deployments" / f"{LONG_BASE}.yml",
         h.deployment_yaml(LONG_BASE, LONG_EP, code_dir, "azureml:wine-classifier:1"),
