@@ -49,7 +49,7 @@ scan: $(STAMP) $(CHECKOV_STAMP)
 
 # The policy tests run checkov from its tool venv, so the unit tests need it.
 unit: $(STAMP) $(CHECKOV_STAMP)
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q --durations=15
 
 test: lint typecheck unit
 
