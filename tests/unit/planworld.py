@@ -17,11 +17,12 @@ from gitops.desired import DesiredState, load_desired
 from gitops.model.tags import TAG_SPEC_HASH
 from gitops.plan import ownership_tags
 
-_DEPLOYMENT = """name: {name}
-endpoint_name: shop
-model: azureml:shop-model:{version}
+# A managed deployment of endpoint {endpoint}, collecting inputs and outputs (shared with test_executor).
+DEPLOYMENT_YAML = """name: {name}
+endpoint_name: {endpoint}
+model: azureml:{endpoint}-model:{version}
 code_configuration:
-  code: azureml:shop-score:1
+  code: azureml:{endpoint}-score:1
   scoring_script: score.py
 environment: azureml:sklearn-inference:12
 instance_type: Standard_DS3_v2
@@ -40,8 +41,8 @@ BASE: dict[str, str] = {
         "resource_group: rg\nworkspace: ws-shop\nprune: true\ntags:\n  team: shop\n"
     ),
     "endpoints/shop/endpoint.yml": "name: shop\nauth_mode: key\ndescription: shop\ntraffic:\n  blue: 100\n",
-    "endpoints/shop/deployments/blue.yml": _DEPLOYMENT.format(name="blue", version=1),
-    "endpoints/shop/deployments/green.yml": _DEPLOYMENT.format(name="green", version=2),
+    "endpoints/shop/deployments/blue.yml": DEPLOYMENT_YAML.format(name="blue", endpoint="shop", version=1),
+    "endpoints/shop/deployments/green.yml": DEPLOYMENT_YAML.format(name="green", endpoint="shop", version=2),
     "monitors/shop-blue.yml": (
         "name: shop-blue\ntrigger:\n  type: recurrence\n  frequency: day\n  interval: 1\n"
         "create_monitor:\n  compute:\n    instance_type: standard_e4s_v3\n    runtime_version: '3.4'\n"
@@ -56,7 +57,7 @@ ROLLOUT_YML = (
 
 
 def deployment_yml(name: str, model_version: int) -> str:
-    return _DEPLOYMENT.format(name=name, version=model_version)
+    return DEPLOYMENT_YAML.format(name=name, endpoint="shop", version=model_version)
 
 
 def set_line(rel: str, key: str, value: str) -> str:

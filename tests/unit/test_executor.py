@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 from fake_target import FakeTarget
+from planworld import DEPLOYMENT_YAML
 
 from gitops.desired import DesiredState, load_desired
 from gitops.model.tags import (
@@ -33,22 +34,6 @@ from gitops.rollout.record import RolloutStatus
 from gitops.sync import HANDLERS, ActionResult, Executor, ResultStatus, SyncOptions
 from gitops.targets.base import CAP_MIRROR_TRAFFIC, CAP_MONITORS
 
-_DEPLOYMENT = """name: {name}
-endpoint_name: {endpoint}
-model: azureml:{endpoint}-model:{version}
-code_configuration:
-  code: azureml:{endpoint}-score:1
-  scoring_script: score.py
-environment: azureml:sklearn-inference:12
-instance_type: Standard_DS3_v2
-instance_count: 1
-data_collector:
-  collections:
-    model_inputs:
-      enabled: "true"
-    model_outputs:
-      enabled: "true"
-"""
 _ENVIRONMENT = (
     "target: azureml\nsubscription_id: 00000000-0000-0000-0000-000000000000\n"
     "resource_group: rg\nworkspace: ws-shop\nprune: true\ntags:\n  team: shop\napply:\n  concurrency: 4\n"
@@ -77,7 +62,7 @@ def _endpoint(name: str, traffic: dict[str, int], deployments: list[str]) -> dic
     lines = "".join(f"  {k}: {v}\n" for k, v in traffic.items())
     files = {f"endpoints/{name}/endpoint.yml": f"name: {name}\nauth_mode: key\ntraffic:\n{lines}"}
     for i, dep in enumerate(deployments, 1):
-        files[f"endpoints/{name}/deployments/{dep}.yml"] = _DEPLOYMENT.format(
+        files[f"endpoints/{name}/deployments/{dep}.yml"] = DEPLOYMENT_YAML.format(
             name=dep, endpoint=name, version=i
         )
     return files
