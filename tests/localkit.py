@@ -7,6 +7,9 @@ modules cannot import a conftest).
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
@@ -58,4 +61,18 @@ def deployment_yaml(name: str, endpoint: str, code: Path, model: str | None, ext
         f"code_configuration:\n  code: {code}\n  scoring_script: score.py\n"
         "environment: azureml:wine-sklearn:1\ninstance_type: Standard_DS3_v2\ninstance_count: 1\n"
         "readiness_probe:\n  initial_delay: 1\n  period: 2\n  timeout: 2\n  failure_threshold: 30\n" + extra
+    )
+
+
+def mlops_in(tmp: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """`mlops ARGS --environments TMP/environments` as a user runs it: its own process, in TMP, with
+    its own apply-lock folder."""
+    env = dict(os.environ, MLOPS_LOCK_DIR=str(tmp / "locks"))
+    return subprocess.run(
+        [sys.executable, "-m", "mlops.cli", *args, "--environments", str(tmp / "environments")],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp,
+        timeout=240,
     )

@@ -5,27 +5,15 @@ references ``azureml:<name>:<version>`` serves it, and a second apply changes no
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from localkit import mlops_in
 
-
-def mlops(tmp: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = dict(os.environ, MLOPS_LOCK_DIR=str(tmp / "locks"))
-    return subprocess.run(
-        [sys.executable, "-m", "mlops.cli", *args, "--environments", str(tmp / "environments")],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=tmp,
-        timeout=240,
-    )
+mlops = mlops_in
 
 
 @pytest.fixture(scope="module")

@@ -12,28 +12,17 @@ import math
 import os
 import shutil
 import signal
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from localkit import mlops_in
 
 from gitops.targets.local import process as proc
 
-
-def mlops(tmp: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = dict(os.environ, MLOPS_LOCK_DIR=str(tmp / "locks"))
-    return subprocess.run(
-        [sys.executable, "-m", "mlops.cli", *args, "--environments", str(tmp / "environments")],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=tmp,
-        timeout=240,
-    )
+mlops = mlops_in
 
 
 @pytest.fixture(scope="module")
